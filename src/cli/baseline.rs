@@ -1,0 +1,154 @@
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use circssnn::baseline::{run_baseline, BaselineConfig, BaselineReport};
+use circssnn::data::split::{published, stratified, with_fixed_test, SplitConfig};
+use circssnn::data::{Dataset, Registry, SetKind, Split};
+use circssnn::output::write_atomic;
+
+use super::Common;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SplitKind {
+    /// Seeded stratified 80/20, 10% of training held for validation
+    /// (linear sets: the official test file, validation from the official training file).
+    Random,
+    /// The authors' NumPy seed-4 split (circRNA sets), validation carved from its training part.
+    Published,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Suite {
+    /// All circRNA sets.
+    Circ,
+    /// All linear-RNA sets found.
+    Lin,
+    /// Every set.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Set(s) to run, e.g. TIAL1 (repeatable). Default: TIAL1.
+    #[arg(long = "rbp")]
+    sets: Vec<String>,
+    /// Run a whole suite instead of named sets.
+    #[arg(long, value_enum, conflicts_with = "sets")]
+    suite: Option<Suite>,
+    /// Which split.
+    #[arg(long, value_enum, default_value = "random")]
+    split: SplitKind,
+    /// Split seed.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Also write one CSV row per set here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The split a set gets under `kind`.
+pub fn make_split(ds: &Dataset, kind: SplitKind, seed: u64) -> Split {
+    let cfg = SplitConfig {
+        seed,
+        ..Default::default()
+    };
+    match (ds.kind, ds.test_start) {
+        (SetKind::Linear, Some(t)) => {
+            let train: Vec<usize> = (0..t).collect();
+            with_fixed_test(&ds.labels, &train, (t..ds.len()).collect(), cfg.valid_frac, seed)
+        }
+        _ => match kind {
+            SplitKind::Random => stratified(&ds.labels, &cfg),
+            SplitKind::Published => published(&ds.labels, cfg.valid_frac, seed),
+        },
+    }
+}
+
+pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
+    let reg = Registry::scan(&common.data_dir)?;
+    let entries: Vec<_> = match args.suite {
+        Some(Suite::Circ) => reg.of_kind(SetKind::Circular).collect(),
+        Some(Suite::Lin) => reg.of_kind(SetKind::Linear).collect(),
+        Some(Suite::All) => reg.sets.iter().collect(),
+        None if args.sets.is_empty() => vec![reg.get("TIAL1")?],
+        None => args.sets.iter().map(|n| reg.get(n)).collect::<Result<_, _>>()?,
+    };
+    let policy = common.policy();
+    let t0 = Instant::now();
+    let cfg = BaselineConfig::default();
+    let reports: Vec<BaselineReport> = entries
+        .par_iter()
+        .map(|e| -> Result<BaselineReport> {
+            let ds = e.load(policy)?;
+            let split = make_split(&ds, args.split, args.seed);
+            run_baseline(&ds, &split, &cfg).with_context(|| format!("baseline on {}", ds.name))
+        })
+        .collect::<Result<_>>()?;
+
+    println!("1-3-mer logistic regression, {:?} split (seed {}), whole-test-set metrics", args.split, args.seed);
+    println!(
+        "{:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "set", "n_test", "AUC", "ACC", "prec", "recall", "F1", "MCC", "valAUC"
+    );
+    for r in &reports {
+        let t = &r.test;
+        println!(
+            "{:<28} {:>7} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7}",
+            r.set,
+            t.n,
+            t.auc,
+            t.accuracy,
+            t.precision,
+            t.recall,
+            t.f1,
+            t.mcc,
+            r.valid.map_or("-".into(), |v| format!("{:.4}", v.auc))
+        );
+    }
+    if reports.len() > 1 {
+        let mean = |f: fn(&BaselineReport) -> f64| reports.iter().map(f).sum::<f64>() / reports.len() as f64;
+        println!(
+            "{:<28} {:>7} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4}",
+            format!("mean of {} sets", reports.len()),
+            "",
+            mean(|r| r.test.auc),
+            mean(|r| r.test.accuracy),
+            mean(|r| r.test.precision),
+            mean(|r| r.test.recall),
+            mean(|r| r.test.f1),
+            mean(|r| r.test.mcc),
+        );
+    }
+    eprintln!("({:.1} s)", t0.elapsed().as_secs_f64());
+    if let Some(out) = &args.out {
+        write_atomic(out, |w| {
+            let mut csv = csv::Writer::from_writer(w);
+            csv.write_record(["set", "split", "seed", "n_train", "n_test", "auc", "accuracy", "precision", "recall", "f1", "mcc", "valid_auc"])?;
+            for r in &reports {
+                let t = &r.test;
+                csv.write_record([
+                    r.set.clone(),
+                    format!("{:?}", args.split).to_lowercase(),
+                    args.seed.to_string(),
+                    r.n_train.to_string(),
+                    t.n.to_string(),
+                    t.auc.to_string(),
+                    t.accuracy.to_string(),
+                    t.precision.to_string(),
+                    t.recall.to_string(),
+                    t.f1.to_string(),
+                    t.mcc.to_string(),
+                    r.valid.map_or(String::new(), |v| v.auc.to_string()),
+                ])?;
+            }
+            csv.flush()
+        })
+        .with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+
+use circssnn::data::Registry;
+use circssnn::features::{kmer_counts, knfp_batch, knfp_into, KNFP_LEN};
+
+use super::Common;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Set whose windows are used as input.
+    #[arg(long = "rbp", default_value = "AGO2")]
+    set: String,
+    /// Minimum time per measurement, seconds.
+    #[arg(long, default_value_t = 1.0)]
+    min_time: f64,
+}
+
+/// Run `f` (which processes `items` items) until `min` has passed; items/s.
+fn rate(items: usize, min: Duration, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    let t0 = Instant::now();
+    let mut n = 0usize;
+    while t0.elapsed() < min {
+        f();
+        n += items;
+    }
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
+    let reg = Registry::scan(&common.data_dir)?;
+    let entry = reg.get(&args.set)?;
+    let min = Duration::from_secs_f64(args.min_time);
+    let t0 = Instant::now();
+    let ds = entry.load(common.policy())?;
+    let load_rate = ds.len() as f64 / t0.elapsed().as_secs_f64();
+    let seqs: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+
+    let mut buf = vec![0f32; KNFP_LEN];
+    let knfp_1 = rate(seqs.len(), min, || {
+        for s in &seqs {
+            knfp_into(s, &mut buf);
+        }
+        std::hint::black_box(&buf);
+    });
+    let knfp_par = rate(seqs.len(), min, || {
+        std::hint::black_box(knfp_batch(&seqs));
+    });
+    let counts = rate(seqs.len(), min, || {
+        for s in &seqs {
+            std::hint::black_box(kmer_counts(s));
+        }
+    });
+    println!("input: {} ({} windows of 101 nt), {} rayon threads", ds.name, ds.len(), rayon::current_num_threads());
+    println!("{:<36} {:>14}", "stage", "windows/s");
+    println!("{:<36} {:>14.0}", "FASTA read + validate (cold, once)", load_rate);
+    println!("{:<36} {:>14.0}", "KNFP 101x84, one thread", knfp_1);
+    println!("{:<36} {:>14.0}", "KNFP 101x84, batch (rayon)", knfp_par);
+    println!("{:<36} {:>14.0}", "1-3-mer counts, one thread", counts);
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Argument parsing and dispatch. Each subcommand lives in its own file and
+//! only calls the library.
+
+mod baseline;
+mod bench;
+mod data;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use circssnn::data::LengthPolicy;
+
+/// Predict RNA-binding-protein sites on 101-nt circRNA windows (CircSSNN in Rust).
+#[derive(Debug, Parser)]
+#[command(name = "circssnn", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Benchmark data root (holds circRNA-RBP/ and linRNA-RBP/).
+    #[arg(long, global = true, env = "CIRCSSNN_DATA", default_value = "data/datasets")]
+    pub data_dir: PathBuf,
+    /// Pad windows shorter than 101 nt with N (centred) instead of rejecting them.
+    #[arg(long, global = true)]
+    pub pad: bool,
+    /// Keep the central 101 nt of longer windows instead of rejecting them.
+    #[arg(long, global = true)]
+    pub trim: bool,
+}
+
+impl Common {
+    pub fn policy(&self) -> LengthPolicy {
+        LengthPolicy {
+            pad: self.pad,
+            trim: self.trim,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, describe, download or verify the benchmark data.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Logistic regression on 1-3-mer counts: the floor every model must beat.
+    Baseline(baseline::BaselineArgs),
+    /// Throughput of the data and feature pipeline, as a table.
+    Bench(bench::BenchArgs),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Data(cmd) => data::run(&cli.common, cmd),
+        Command::Baseline(args) => baseline::run(&cli.common, args),
+        Command::Bench(args) => bench::run(&cli.common, args),
+    }
+}

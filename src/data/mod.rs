@@ -1,0 +1,14 @@
+//! Reading the benchmark: FASTA windows, the set registry, splits, statistics
+//! and the dataset download.
+
+pub mod fasta;
+pub mod fetch;
+pub mod registry;
+pub mod sequence;
+pub mod split;
+pub mod stats;
+
+pub use fasta::Record;
+pub use registry::{default_root, Dataset, Registry, SetEntry, SetKind};
+pub use sequence::{LengthPolicy, WINDOW};
+pub use split::{Split, SplitConfig};

@@ -1,0 +1,153 @@
+//! Train / validation / test splits.
+//!
+//! * [`stratified`]: the crate's honest default — seeded, per-class, with a
+//!   validation part carved out of training for model selection. ChaCha8 is
+//!   used because its stream (and rand 0.8's `shuffle`) is specified
+//!   independently of platform and word size.
+//! * [`published`]: the authors' split, bit for bit: NumPy's legacy
+//!   `np.random.seed(4); np.random.choice(n, n, replace=False)`, first
+//!   `round(n / 10 * 8)` indices for training. It has no validation part; we
+//!   carve one out of its training part the same way as [`stratified`] does.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_mt::Mt;
+use serde::{Deserialize, Serialize};
+
+/// Indices into a [`Dataset`](super::Dataset), each part sorted ascending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Split {
+    /// Records to fit on.
+    pub train: Vec<usize>,
+    /// Records for model selection (best epoch, early stopping).
+    pub valid: Vec<usize>,
+    /// Records touched only once, for the final metrics.
+    pub test: Vec<usize>,
+}
+
+/// Fractions and seed of a [`stratified`] split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitConfig {
+    /// Fraction of each class held out for test.
+    pub test_frac: f64,
+    /// Fraction of the remaining training part held out for validation.
+    pub valid_frac: f64,
+    /// RNG seed.
+    pub seed: u64,
+}
+
+impl Default for SplitConfig {
+    /// 80/20 train/test, 10% of training for validation, seed 4 (the paper's).
+    fn default() -> Self {
+        Self {
+            test_frac: 0.2,
+            valid_frac: 0.1,
+            seed: 4,
+        }
+    }
+}
+
+/// Seeded split that keeps each class's proportion in every part.
+///
+/// ```
+/// use circssnn::data::split::{stratified, SplitConfig};
+/// let labels = [1u8, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+/// let s = stratified(&labels, &SplitConfig { test_frac: 0.2, valid_frac: 0.25, seed: 1 });
+/// assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (6, 2, 2));
+/// ```
+pub fn stratified(labels: &[u8], cfg: &SplitConfig) -> Split {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut split = Split {
+        train: Vec::new(),
+        valid: Vec::new(),
+        test: Vec::new(),
+    };
+    for class in [1u8, 0u8] {
+        let mut idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        idx.shuffle(&mut rng);
+        let n_test = (idx.len() as f64 * cfg.test_frac).round() as usize;
+        let n_valid = ((idx.len() - n_test) as f64 * cfg.valid_frac).round() as usize;
+        split.test.extend_from_slice(&idx[..n_test]);
+        split.valid.extend_from_slice(&idx[n_test..n_test + n_valid]);
+        split.train.extend_from_slice(&idx[n_test + n_valid..]);
+    }
+    split.train.sort_unstable();
+    split.valid.sort_unstable();
+    split.test.sort_unstable();
+    split
+}
+
+/// Keep a given test part (e.g. the official linear-RNA test file) and carve
+/// a stratified validation part out of the rest.
+pub fn with_fixed_test(labels: &[u8], train: &[usize], test: Vec<usize>, valid_frac: f64, seed: u64) -> Split {
+    let sub_labels: Vec<u8> = train.iter().map(|&i| labels[i]).collect();
+    let inner = stratified(
+        &sub_labels,
+        &SplitConfig {
+            test_frac: 0.0,
+            valid_frac,
+            seed,
+        },
+    );
+    let mut test = test;
+    test.sort_unstable();
+    Split {
+        train: inner.train.iter().map(|&j| train[j]).collect(),
+        valid: inner.valid.iter().map(|&j| train[j]).collect(),
+        test,
+    }
+}
+
+/// The authors' split of `labels.len()` records, with `valid_frac` of its
+/// training part held out (seeded by `seed`) for validation.
+pub fn published(labels: &[u8], valid_frac: f64, seed: u64) -> Split {
+    let n = labels.len();
+    let perm = numpy_legacy_permutation(4, n);
+    let n_train = python_round(n as f64 / 10.0 * 8.0);
+    with_fixed_test(labels, &perm[..n_train], perm[n_train..].to_vec(), valid_frac, seed)
+}
+
+/// `np.random.seed(seed); np.random.choice(n, n, replace=False)` — which in
+/// NumPy's legacy `RandomState` is `permutation(n)`: a Fisher–Yates shuffle
+/// from the end, drawing `j` in `[0, i]` by masked rejection sampling on
+/// 32-bit MT19937 outputs (`random_interval` in NumPy's C sources).
+pub fn numpy_legacy_permutation(seed: u32, n: usize) -> Vec<usize> {
+    let mut mt = Mt::new(seed);
+    let mut out: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let max = i as u64;
+        let mut mask = max;
+        for shift in [1, 2, 4, 8, 16, 32] {
+            mask |= mask >> shift;
+        }
+        // Splits of more than 2^32 records would need NumPy's 64-bit path;
+        // no benchmark set comes near.
+        assert!(max <= u32::MAX as u64, "published split supports < 2^32 records");
+        let j = loop {
+            let v = mt.next_u32() as u64 & mask;
+            if v <= max {
+                break v as usize;
+            }
+        };
+        out.swap(i, j);
+    }
+    out
+}
+
+/// Python 3's `round()` of a non-negative float: halves go to the even integer.
+fn python_round(x: f64) -> usize {
+    x.round_ties_even() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_round_is_bankers() {
+        assert_eq!(python_round(2.5), 2);
+        assert_eq!(python_round(3.5), 4);
+        assert_eq!(python_round(713.6), 714);
+    }
+}
