@@ -13,13 +13,18 @@ use std::path::Path;
 /// circssnn::output::write_atomic(&p, |w| writeln!(w, "a,b")).unwrap();
 /// assert_eq!(std::fs::read_to_string(&p).unwrap(), "a,b\n");
 /// ```
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".circssnn-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".circssnn-")
+        .tempfile_in(dir)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         write(&mut w)?;

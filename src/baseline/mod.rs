@@ -55,11 +55,19 @@ impl KmerLogistic {
     /// let p = m.predict_proba(&[b"AAAAAAAAAA", b"GGGGGGGGGG"]);
     /// assert!(p[0] > 0.5 && p[1] < 0.5);
     /// ```
-    pub fn fit<S: AsRef<[u8]> + Sync>(seqs: &[S], labels: &[u8], cfg: &BaselineConfig) -> Result<Self, Error> {
+    pub fn fit<S: AsRef<[u8]> + Sync>(
+        seqs: &[S],
+        labels: &[u8],
+        cfg: &BaselineConfig,
+    ) -> Result<Self, Error> {
         let x = count_matrix(seqs);
-        let mean = x.mean_axis(ndarray::Axis(0)).ok_or_else(|| Error::Fit("no training records".into()))?;
+        let mean = x
+            .mean_axis(ndarray::Axis(0))
+            .ok_or_else(|| Error::Fit("no training records".into()))?;
         // Constant columns (e.g. a k-mer absent from training) keep scale 1.
-        let scale = x.std_axis(ndarray::Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
+        let scale = x
+            .std_axis(ndarray::Axis(0), 0.0)
+            .mapv(|s| if s > 0.0 { s } else { 1.0 });
         let xs = (&x - &mean) / &scale;
         let data = linfa::Dataset::new(xs, Array1::from(labels.to_vec()));
         let model = LogisticRegression::default()
@@ -98,9 +106,15 @@ pub struct BaselineReport {
 }
 
 /// Fit on `split.train`, report on `split.valid` and the whole `split.test`.
-pub fn run_baseline(ds: &Dataset, split: &Split, cfg: &BaselineConfig) -> Result<BaselineReport, Error> {
+pub fn run_baseline(
+    ds: &Dataset,
+    split: &Split,
+    cfg: &BaselineConfig,
+) -> Result<BaselineReport, Error> {
     let pick = |idx: &[usize]| -> (Vec<&[u8]>, Vec<u8>) {
-        idx.iter().map(|&i| (ds.records[i].seq.as_slice(), ds.labels[i])).unzip()
+        idx.iter()
+            .map(|&i| (ds.records[i].seq.as_slice(), ds.labels[i]))
+            .unzip()
     };
     let (xtr, ytr) = pick(&split.train);
     let model = KmerLogistic::fit(&xtr, &ytr, cfg)?;
@@ -111,7 +125,11 @@ pub fn run_baseline(ds: &Dataset, split: &Split, cfg: &BaselineConfig) -> Result
     Ok(BaselineReport {
         set: ds.name.clone(),
         n_train: split.train.len(),
-        valid: if split.valid.is_empty() { None } else { Some(score(&split.valid)?) },
+        valid: if split.valid.is_empty() {
+            None
+        } else {
+            Some(score(&split.valid)?)
+        },
         test: score(&split.test)?,
     })
 }

@@ -59,7 +59,13 @@ pub fn make_split(ds: &Dataset, kind: SplitKind, seed: u64) -> Split {
     match (ds.kind, ds.test_start) {
         (SetKind::Linear, Some(t)) => {
             let train: Vec<usize> = (0..t).collect();
-            with_fixed_test(&ds.labels, &train, (t..ds.len()).collect(), cfg.valid_frac, seed)
+            with_fixed_test(
+                &ds.labels,
+                &train,
+                (t..ds.len()).collect(),
+                cfg.valid_frac,
+                seed,
+            )
         }
         _ => match kind {
             SplitKind::Random => stratified(&ds.labels, &cfg),
@@ -75,7 +81,11 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
         Some(Suite::Lin) => reg.of_kind(SetKind::Linear).collect(),
         Some(Suite::All) => reg.sets.iter().collect(),
         None if args.sets.is_empty() => vec![reg.get("TIAL1")?],
-        None => args.sets.iter().map(|n| reg.get(n)).collect::<Result<_, _>>()?,
+        None => args
+            .sets
+            .iter()
+            .map(|n| reg.get(n))
+            .collect::<Result<_, _>>()?,
     };
     let policy = common.policy();
     let t0 = Instant::now();
@@ -89,7 +99,10 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
         })
         .collect::<Result<_>>()?;
 
-    println!("1-3-mer logistic regression, {:?} split (seed {}), whole-test-set metrics", args.split, args.seed);
+    println!(
+        "1-3-mer logistic regression, {:?} split (seed {}), whole-test-set metrics",
+        args.split, args.seed
+    );
     println!(
         "{:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "set", "n_test", "AUC", "ACC", "prec", "recall", "F1", "MCC", "valAUC"
@@ -110,7 +123,9 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
         );
     }
     if reports.len() > 1 {
-        let mean = |f: fn(&BaselineReport) -> f64| reports.iter().map(f).sum::<f64>() / reports.len() as f64;
+        let mean = |f: fn(&BaselineReport) -> f64| {
+            reports.iter().map(f).sum::<f64>() / reports.len() as f64
+        };
         println!(
             "{:<28} {:>7} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4}",
             format!("mean of {} sets", reports.len()),
@@ -127,7 +142,20 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
     if let Some(out) = &args.out {
         write_atomic(out, |w| {
             let mut csv = csv::Writer::from_writer(w);
-            csv.write_record(["set", "split", "seed", "n_train", "n_test", "auc", "accuracy", "precision", "recall", "f1", "mcc", "valid_auc"])?;
+            csv.write_record([
+                "set",
+                "split",
+                "seed",
+                "n_train",
+                "n_test",
+                "auc",
+                "accuracy",
+                "precision",
+                "recall",
+                "f1",
+                "mcc",
+                "valid_auc",
+            ])?;
             for r in &reports {
                 let t = &r.test;
                 csv.write_record([

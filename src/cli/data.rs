@@ -2,7 +2,9 @@ use anyhow::{bail, Result};
 use clap::Subcommand;
 use rayon::prelude::*;
 
-use circssnn::data::fetch::{check_file, fetch, FetchOptions, FileState, Manifest, DEFAULT_BASE_URL};
+use circssnn::data::fetch::{
+    check_file, fetch, FetchOptions, FileState, Manifest, DEFAULT_BASE_URL,
+};
 use circssnn::data::stats::{pool_summary, set_stats};
 use circssnn::data::{Registry, SetKind};
 
@@ -68,14 +70,26 @@ pub fn run(common: &Common, cmd: DataCommand) -> Result<()> {
                 .par_iter()
                 .map(|e| check_file(&common.data_dir, e).map(|s| (e, s)))
                 .collect::<Result<_, _>>()?;
-            let bad: Vec<_> = states.iter().filter(|(_, s)| *s != FileState::Verified).collect();
+            let bad: Vec<_> = states
+                .iter()
+                .filter(|(_, s)| *s != FileState::Verified)
+                .collect();
             for (e, s) in &bad {
                 println!("{:<60} {:?}", e.path, s);
             }
             if !bad.is_empty() {
-                bail!("{} of {} files missing or different under {}", bad.len(), states.len(), common.data_dir.display());
+                bail!(
+                    "{} of {} files missing or different under {}",
+                    bad.len(),
+                    states.len(),
+                    common.data_dir.display()
+                );
             }
-            println!("all {} files verified under {}", states.len(), common.data_dir.display());
+            println!(
+                "all {} files verified under {}",
+                states.len(),
+                common.data_dir.display()
+            );
             Ok(())
         }
     }
@@ -90,7 +104,14 @@ fn list(common: &Common) -> Result<()> {
         let status = if missing.is_empty() {
             "ok".to_string()
         } else {
-            format!("missing {}", missing.iter().map(|(w, _)| *w).collect::<Vec<_>>().join(", "))
+            format!(
+                "missing {}",
+                missing
+                    .iter()
+                    .map(|(w, _)| *w)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         let kind = match s.kind {
             SetKind::Circular => "circRNA",
@@ -99,7 +120,11 @@ fn list(common: &Common) -> Result<()> {
         println!("{:<28} {:<9} {status}", s.name, kind);
     }
     let n = |k| reg.of_kind(k).count();
-    println!("{} circRNA sets, {} linear-RNA sets", n(SetKind::Circular), n(SetKind::Linear));
+    println!(
+        "{} circRNA sets, {} linear-RNA sets",
+        n(SetKind::Circular),
+        n(SetKind::Linear)
+    );
     Ok(())
 }
 
@@ -111,11 +136,19 @@ fn stats(common: &Common, names: &[String], json: bool) -> Result<()> {
         names.iter().map(|n| reg.get(n)).collect::<Result<_, _>>()?
     };
     let policy = common.policy();
-    let sets: Vec<_> = entries.par_iter().map(|e| e.load(policy)).collect::<Result<_, _>>()?;
+    let sets: Vec<_> = entries
+        .par_iter()
+        .map(|e| e.load(policy))
+        .collect::<Result<_, _>>()?;
     let per_set: Vec<_> = sets.par_iter().map(set_stats).collect();
     let pool = pool_summary(&sets);
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "sets": per_set, "circular_pool": pool }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "sets": per_set, "circular_pool": pool })
+            )?
+        );
         return Ok(());
     }
     println!(
@@ -123,12 +156,21 @@ fn stats(common: &Common, names: &[String], json: bool) -> Result<()> {
         "set", "pos", "neg", "len", "GC+", "GC-", "dup+", "N-rec", "src+", "src-"
     );
     for s in &per_set {
-        let len = if s.positive.len_min == s.positive.len_max && s.negative.len_min == s.negative.len_max && s.positive.len_min == s.negative.len_min {
+        let len = if s.positive.len_min == s.positive.len_max
+            && s.negative.len_min == s.negative.len_max
+            && s.positive.len_min == s.negative.len_min
+        {
             s.positive.len_min.to_string()
         } else {
-            format!("{}-{}", s.positive.len_min.min(s.negative.len_min), s.positive.len_max.max(s.negative.len_max))
+            format!(
+                "{}-{}",
+                s.positive.len_min.min(s.negative.len_min),
+                s.positive.len_max.max(s.negative.len_max)
+            )
         };
-        let src = |c: &circssnn::data::stats::ClassStats| c.sources.map_or("-".to_string(), |n| n.to_string());
+        let src = |c: &circssnn::data::stats::ClassStats| {
+            c.sources.map_or("-".to_string(), |n| n.to_string())
+        };
         println!(
             "{:<28} {:>7} {:>7} {:>9} {:>6.3} {:>6.3} {:>8} {:>8} {:>7} {:>7}",
             s.name,

@@ -8,8 +8,8 @@ mod data;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
 use circssnn::data::LengthPolicy;
+use clap::{Args, Parser, Subcommand};
 
 /// Predict RNA-binding-protein sites on 101-nt circRNA windows (CircSSNN in Rust).
 #[derive(Debug, Parser)]
@@ -25,7 +25,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Common {
     /// Benchmark data root (holds circRNA-RBP/ and linRNA-RBP/).
-    #[arg(long, global = true, env = "CIRCSSNN_DATA", default_value = "data/datasets")]
+    #[arg(
+        long,
+        global = true,
+        env = "CIRCSSNN_DATA",
+        default_value = "data/datasets"
+    )]
     pub data_dir: PathBuf,
     /// Pad windows shorter than 101 nt with N (centred) instead of rejecting them.
     #[arg(long, global = true)]

@@ -57,7 +57,10 @@ pub fn read_any_length(path: &Path) -> Result<Vec<Record>> {
     read_with(path, |_, rec| Ok(rec))
 }
 
-fn read_with(path: &Path, mut check: impl FnMut(usize, Record) -> Result<Record>) -> Result<Vec<Record>> {
+fn read_with(
+    path: &Path,
+    mut check: impl FnMut(usize, Record) -> Result<Record>,
+) -> Result<Vec<Record>> {
     let io_err = |source| DataError::Io {
         path: path.to_path_buf(),
         source,

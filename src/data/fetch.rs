@@ -55,10 +55,20 @@ impl Manifest {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = || DataError::Fetch(format!("manifest line {}: expected `sha256<TAB>size<TAB>path`, got {line:?}", i + 1));
+            let bad = || {
+                DataError::Fetch(format!(
+                    "manifest line {}: expected `sha256<TAB>size<TAB>path`, got {line:?}",
+                    i + 1
+                ))
+            };
             let mut f = line.split('\t');
-            let (sha, size, path) = (f.next().ok_or_else(bad)?, f.next().ok_or_else(bad)?, f.next().ok_or_else(bad)?);
-            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) || path.contains("..") {
+            let (sha, size, path) = (
+                f.next().ok_or_else(bad)?,
+                f.next().ok_or_else(bad)?,
+                f.next().ok_or_else(bad)?,
+            );
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) || path.contains("..")
+            {
                 return Err(bad());
             }
             entries.push(ManifestEntry {
@@ -212,7 +222,8 @@ fn download_one(
         source,
     })?;
     let url = format!("{}/{}", opts.base_url.trim_end_matches('/'), e.path);
-    let fail = |why: String| DataError::Fetch(format!("{}: download from {url} failed: {why}", e.path));
+    let fail =
+        |why: String| DataError::Fetch(format!("{}: download from {url} failed: {why}", e.path));
 
     let resp = agent.get(&url).call().map_err(|err| match err {
         ureq::Error::Status(code, _) => fail(format!("HTTP status {code}")),
@@ -233,14 +244,20 @@ fn download_one(
     let mut buf = [0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).map_err(|err| {
-            fail(format!("connection broke after {got} of {} bytes: {err}", e.size))
+            fail(format!(
+                "connection broke after {got} of {} bytes: {err}",
+                e.size
+            ))
         })?;
         if n == 0 {
             break;
         }
         got += n as u64;
         if got > e.size {
-            return Err(fail(format!("server sent more than the expected {} bytes", e.size)));
+            return Err(fail(format!(
+                "server sent more than the expected {} bytes",
+                e.size
+            )));
         }
         hasher.update(&buf[..n]);
         tmp.write_all(&buf[..n]).map_err(|source| DataError::Io {
@@ -250,7 +267,10 @@ fn download_one(
         bar.inc(n as u64);
     }
     if got != e.size {
-        return Err(fail(format!("got {got} of {} bytes (connection closed early)", e.size)));
+        return Err(fail(format!(
+            "got {got} of {} bytes (connection closed early)",
+            e.size
+        )));
     }
     let sha = format!("{:x}", hasher.finalize());
     if sha != e.sha256 {

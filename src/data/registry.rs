@@ -187,7 +187,10 @@ impl SetEntry {
     pub fn required_files(&self) -> Vec<(&'static str, &Path)> {
         match &self.files {
             SetFiles::Circular { positive, negative } => {
-                vec![("positive", positive.as_path()), ("negative", negative.as_path())]
+                vec![
+                    ("positive", positive.as_path()),
+                    ("negative", negative.as_path()),
+                ]
             }
             SetFiles::Linear { train, test } => {
                 vec![("training", train.as_path()), ("test", test.as_path())]
@@ -285,7 +288,10 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    p.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The first existing file among `stem`, `stem.fa`, `stem.fasta` and their

@@ -69,7 +69,9 @@ pub fn stratified(labels: &[u8], cfg: &SplitConfig) -> Split {
         let n_test = (idx.len() as f64 * cfg.test_frac).round() as usize;
         let n_valid = ((idx.len() - n_test) as f64 * cfg.valid_frac).round() as usize;
         split.test.extend_from_slice(&idx[..n_test]);
-        split.valid.extend_from_slice(&idx[n_test..n_test + n_valid]);
+        split
+            .valid
+            .extend_from_slice(&idx[n_test..n_test + n_valid]);
         split.train.extend_from_slice(&idx[n_test + n_valid..]);
     }
     split.train.sort_unstable();
@@ -80,7 +82,13 @@ pub fn stratified(labels: &[u8], cfg: &SplitConfig) -> Split {
 
 /// Keep a given test part (e.g. the official linear-RNA test file) and carve
 /// a stratified validation part out of the rest.
-pub fn with_fixed_test(labels: &[u8], train: &[usize], test: Vec<usize>, valid_frac: f64, seed: u64) -> Split {
+pub fn with_fixed_test(
+    labels: &[u8],
+    train: &[usize],
+    test: Vec<usize>,
+    valid_frac: f64,
+    seed: u64,
+) -> Split {
     let sub_labels: Vec<u8> = train.iter().map(|&i| labels[i]).collect();
     let inner = stratified(
         &sub_labels,
@@ -105,7 +113,13 @@ pub fn published(labels: &[u8], valid_frac: f64, seed: u64) -> Split {
     let n = labels.len();
     let perm = numpy_legacy_permutation(4, n);
     let n_train = python_round(n as f64 / 10.0 * 8.0);
-    with_fixed_test(labels, &perm[..n_train], perm[n_train..].to_vec(), valid_frac, seed)
+    with_fixed_test(
+        labels,
+        &perm[..n_train],
+        perm[n_train..].to_vec(),
+        valid_frac,
+        seed,
+    )
 }
 
 /// `np.random.seed(seed); np.random.choice(n, n, replace=False)` — which in
@@ -123,7 +137,10 @@ pub fn numpy_legacy_permutation(seed: u32, n: usize) -> Vec<usize> {
         }
         // Splits of more than 2^32 records would need NumPy's 64-bit path;
         // no benchmark set comes near.
-        assert!(max <= u32::MAX as u64, "published split supports < 2^32 records");
+        assert!(
+            max <= u32::MAX as u64,
+            "published split supports < 2^32 records"
+        );
         let j = loop {
             let v = mt.next_u32() as u64 & mask;
             if v <= max {

@@ -15,7 +15,9 @@ pub enum MetricError {
         labels: usize,
     },
     /// AUC needs both classes.
-    #[error("AUC needs positives and negatives; got {positives} positives and {negatives} negatives")]
+    #[error(
+        "AUC needs positives and negatives; got {positives} positives and {negatives} negatives"
+    )]
     OneClass {
         /// Positives present.
         positives: usize,
@@ -173,7 +175,11 @@ pub struct BinaryMetrics {
 /// assert_eq!((m.tp, m.fp, m.tn, m.fn_), (1, 1, 1, 1));
 /// assert_eq!(m.accuracy, 0.5);
 /// ```
-pub fn binary_metrics(scores: &[f64], labels: &[u8], threshold: f64) -> Result<BinaryMetrics, MetricError> {
+pub fn binary_metrics(
+    scores: &[f64],
+    labels: &[u8],
+    threshold: f64,
+) -> Result<BinaryMetrics, MetricError> {
     let auc = roc_auc(scores, labels)?;
     let (mut tp, mut fp, mut tn, mut fn_) = (0usize, 0usize, 0usize, 0usize);
     for (&s, &y) in scores.iter().zip(labels) {

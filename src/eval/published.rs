@@ -41,7 +41,11 @@ pub struct BatchMeanMetrics {
 /// assert_eq!((m.batches, m.dropped_tail), (2, 1));
 /// assert_eq!(m.auc, 0.5); // batch AUCs 1.0 and 0.0
 /// ```
-pub fn published_batch_mean(scores: &[f64], labels: &[u8], batch: usize) -> Result<BatchMeanMetrics, MetricError> {
+pub fn published_batch_mean(
+    scores: &[f64],
+    labels: &[u8],
+    batch: usize,
+) -> Result<BatchMeanMetrics, MetricError> {
     if scores.len() != labels.len() {
         return Err(MetricError::LengthMismatch {
             scores: scores.len(),
@@ -51,7 +55,10 @@ pub fn published_batch_mean(scores: &[f64], labels: &[u8], batch: usize) -> Resu
     let full = scores.len() / batch.max(1) * batch.max(1);
     let (mut auc, mut acc, mut prec, mut rec) = (0.0, 0.0, 0.0, 0.0);
     let (mut used, mut skipped) = (0usize, 0usize);
-    for (s, y) in scores[..full].chunks(batch).zip(labels[..full].chunks(batch)) {
+    for (s, y) in scores[..full]
+        .chunks(batch)
+        .zip(labels[..full].chunks(batch))
+    {
         match binary_metrics(s, y, 0.5) {
             Ok(m) => {
                 auc += m.auc;

@@ -71,8 +71,16 @@ pub fn kmer_counts(seq: &[u8]) -> [f32; KNFP_DIM] {
 /// If `seq` is longer than [`WINDOW`] or `out` is not [`KNFP_LEN`] long;
 /// records read by [`crate::data::fasta`] are always fitted to the window.
 pub fn knfp_into(seq: &[u8], out: &mut [f32]) {
-    assert!(seq.len() <= WINDOW, "KNFP needs at most {WINDOW} nt, got {}", seq.len());
-    assert_eq!(out.len(), KNFP_LEN, "KNFP output buffer must hold {KNFP_LEN} floats");
+    assert!(
+        seq.len() <= WINDOW,
+        "KNFP needs at most {WINDOW} nt, got {}",
+        seq.len()
+    );
+    assert_eq!(
+        out.len(),
+        KNFP_LEN,
+        "KNFP output buffer must hold {KNFP_LEN} floats"
+    );
     out.fill(0.0);
     let codes: Vec<Option<usize>> = seq.iter().map(|&b| base_index(b)).collect();
     let counts = kmer_counts(seq);
