@@ -26,3 +26,5 @@ pub mod features;
 pub mod output;
 
 pub use error::{DataError, Error};
+pub mod model;
+pub mod train;

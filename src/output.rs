@@ -31,6 +31,19 @@ pub fn write_atomic(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    make_readable(tmp.as_file())?;
     tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Temporary files are created owner-only (0600); results are for sharing.
+pub(crate) fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }

@@ -5,6 +5,8 @@ use clap::Args;
 
 use circssnn::data::Registry;
 use circssnn::features::{kmer_counts, knfp_batch, knfp_into, KNFP_LEN};
+use circssnn::model::{ViewSet, BERT_PAPER, BERT_SMALL};
+use circssnn::train::throughput::measure;
 
 use super::Common;
 
@@ -16,6 +18,15 @@ pub struct BenchArgs {
     /// Minimum time per measurement, seconds.
     #[arg(long, default_value_t = 1.0)]
     min_time: f64,
+    /// Timed steps per network measurement (after one warm-up step).
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Network profiles to measure: small, paper, all, none.
+    #[arg(long, default_value = "all")]
+    profile: String,
+    /// Also write the network rows as JSON here (for bench/compare).
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
 }
 
 /// Run `f` (which processes `items` items) until `min` has passed; items/s.
@@ -75,5 +86,38 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
         "KNFP 101x84, batches of 64 (rayon)", knfp_par
     );
     println!("{:<36} {:>14.0}", "1-3-mer counts, one thread", counts);
+
+    let mut rows = Vec::new();
+    let want = |p: &str| args.profile == "all" || args.profile == p;
+    if want("small") {
+        rows.push(measure::<BERT_SMALL>("small", ViewSet::KNFP, args.steps));
+        rows.push(measure::<BERT_SMALL>("small", ViewSet::ALL, args.steps));
+    }
+    if want("paper") {
+        rows.push(measure::<BERT_PAPER>("paper", ViewSet::ALL, args.steps));
+    }
+    if !rows.is_empty() {
+        println!("\nCircSSNN network, depth 1, dfdx CPU ({} threads); train = forward + backward + Adam, batch 64; inference batch 256", rayon::current_num_threads());
+        println!(
+            "{:<8} {:<15} {:>6} {:>12} {:>12} {:>10}",
+            "profile", "views", "BERT", "train win/s", "infer win/s", "peak MiB"
+        );
+        for r in &rows {
+            println!(
+                "{:<8} {:<15} {:>6} {:>12.1} {:>12.1} {:>10}",
+                r.profile,
+                r.views,
+                r.bert_width,
+                r.train_per_s,
+                r.infer_per_s,
+                r.peak_mib.map_or("-".into(), |m| format!("{m:.0}"))
+            );
+        }
+    }
+    if let Some(path) = &args.json {
+        circssnn::output::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(w, &rows).map_err(std::io::Error::other)
+        })?;
+    }
     Ok(())
 }

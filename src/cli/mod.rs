@@ -4,6 +4,7 @@
 mod baseline;
 mod bench;
 mod data;
+mod train;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,12 @@ pub enum Command {
     Baseline(baseline::BaselineArgs),
     /// Throughput of the data and feature pipeline, as a table.
     Bench(bench::BenchArgs),
+    /// Train CircSSNN on one set; whole-test-set metrics of the best-validation epoch.
+    Train(train::TrainArgs),
+    /// Score a trained model on a set's test part.
+    Evaluate(train::EvaluateArgs),
+    /// Binding probability of every window of a FASTA file (CSV on stdout).
+    Predict(train::PredictArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -65,5 +72,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Data(cmd) => data::run(&cli.common, cmd),
         Command::Baseline(args) => baseline::run(&cli.common, args),
         Command::Bench(args) => bench::run(&cli.common, args),
+        Command::Train(args) => train::train(&cli.common, args),
+        Command::Evaluate(args) => train::evaluate(&cli.common, args),
+        Command::Predict(args) => train::predict(&cli.common, args),
     }
 }

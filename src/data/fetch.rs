@@ -283,6 +283,10 @@ fn download_one(
         path: tmp.path().to_path_buf(),
         source,
     })?;
+    crate::output::make_readable(tmp.as_file()).map_err(|source| DataError::Io {
+        path: tmp.path().to_path_buf(),
+        source,
+    })?;
     tmp.persist(&target).map_err(|err| DataError::Io {
         path: target.clone(),
         source: err.error,

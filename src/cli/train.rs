@@ -1,0 +1,344 @@
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use dfdx::prelude::Cpu;
+
+use circssnn::data::fasta::read_records;
+use circssnn::data::{Registry, Split};
+use circssnn::features::Knfp;
+use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
+use circssnn::output::write_atomic;
+use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
+use circssnn::train::fit::RunDir;
+use circssnn::train::{fit, load_checkpoint, predict_proba, Descriptors, FitReport, TrainConfig};
+
+use super::baseline::{make_split, SplitKind};
+use super::Common;
+
+/// The CLI's networks: the small BERT width (the BERT view is not computed yet).
+const BERT: usize = BERT_SMALL;
+
+/// Depths the CLI can build (each is a separate type).
+const DEPTHS: &str = "1, 2 or 4";
+
+/// Run `$body` with `const $d: usize` bound to the runtime depth.
+macro_rules! with_depth {
+    ($depth:expr, $d:ident => $body:expr) => {
+        match $depth {
+            1 => {
+                const $d: usize = 1;
+                $body
+            }
+            2 => {
+                const $d: usize = 2;
+                $body
+            }
+            4 => {
+                const $d: usize = 4;
+                $body
+            }
+            other => bail!("depth {other} is not built into the CLI; use {DEPTHS}"),
+        }
+    };
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Data set to train on.
+    #[arg(long = "rbp", default_value = "WTAP")]
+    set: String,
+    /// Descriptor views, comma-separated: knfp, vec, bert.
+    #[arg(long, default_value = "knfp")]
+    views: ViewSet,
+    /// LayerNorm placement: pre (the paper) or post (its ablation).
+    #[arg(long, default_value = "pre")]
+    norm: Norm,
+    /// Transformer blocks.
+    #[arg(long, default_value_t = 1)]
+    depth: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Seed of weights, dropout and batch order.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Which split.
+    #[arg(long, value_enum, default_value = "random")]
+    split: SplitKind,
+    /// Seed of the split.
+    #[arg(long, default_value_t = 4)]
+    split_seed: u64,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Output folder (default runs/<set>-<views>-<norm>-d<depth>-s<seed>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue an interrupted run in --out from its last finished epoch.
+    #[arg(long)]
+    resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn descriptors(views: ViewSet) -> Descriptors<'static, BERT> {
+    static KNFP: Knfp = Knfp;
+    Descriptors {
+        knfp: views.knfp.then_some(&KNFP as _),
+        vec: None,
+        bert: None,
+    }
+}
+
+pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
+    let reg = Registry::scan(&common.data_dir)?;
+    let ds = reg.get(&a.set)?.load(common.policy())?;
+    let split = make_split(&ds, a.split, a.split_seed);
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "runs/{}-{}-{:?}-d{}-s{}",
+            ds.name,
+            a.views.names().replace(',', "+"),
+            a.norm,
+            a.depth,
+            a.seed
+        ))
+        .to_ascii_lowercase_path()
+    });
+    if !a.resume && out.join("state.json").exists() {
+        bail!(
+            "{} already holds a run; pass --resume to continue it or --out to start another",
+            out.display()
+        );
+    }
+    let model = ModelConfig {
+        views: a.views,
+        norm: a.norm,
+        ..Default::default()
+    };
+    let cfg = TrainConfig {
+        epochs: a.epochs,
+        seed: a.seed,
+        lr: a.lr,
+        progress: !a.quiet,
+        ..Default::default()
+    };
+    let meta = CheckpointMeta {
+        format_version: FORMAT_VERSION,
+        bert_width: BERT,
+        depth: a.depth,
+        model,
+        set: ds.name.clone(),
+        split: format!("{:?}", a.split).to_lowercase(),
+        split_seed: a.split_seed,
+        seed: a.seed,
+        epoch: 0,
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    eprintln!(
+        "training CircSSNN on {} ({} train / {} valid / {} test windows), views {}, {:?}-norm, depth {}, {} epochs -> {}",
+        ds.name,
+        split.train.len(),
+        split.valid.len(),
+        split.test.len(),
+        a.views.names(),
+        a.norm,
+        a.depth,
+        a.epochs,
+        out.display()
+    );
+    let t0 = Instant::now();
+    let report = with_depth!(a.depth, DEPTH => {
+        let dev = Cpu::seed_from_u64(a.seed);
+        let mut net = CircSsnn::<BERT, DEPTH, Cpu>::new(&dev, model);
+        let run = RunDir { dir: &out, meta: meta.clone(), resume: a.resume };
+        fit(&mut net, &dev, &descriptors(a.views), &ds, &split, &cfg, Some(&run))?
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    write_outputs(&out, &meta, &report, &split, seconds)?;
+    print_report(&ds.name, &report);
+    eprintln!(
+        "({seconds:.0} s; model, metrics.json, metrics.csv, history.csv in {})",
+        out.display()
+    );
+    Ok(())
+}
+
+trait LowercasePath {
+    fn to_ascii_lowercase_path(self) -> PathBuf;
+}
+impl LowercasePath for PathBuf {
+    fn to_ascii_lowercase_path(self) -> PathBuf {
+        PathBuf::from(self.to_string_lossy().to_ascii_lowercase())
+    }
+}
+
+fn print_report(set: &str, r: &FitReport) {
+    let t = &r.test;
+    println!(
+        "CircSSNN on {set}: best epoch {} by validation AUC ({:.4})",
+        r.best_epoch, r.valid.auc
+    );
+    println!("whole test set ({} windows):", t.n);
+    println!(
+        "  AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
+        t.auc, t.accuracy, t.precision, t.recall, t.f1, t.mcc
+    );
+    println!(
+        "published protocol (best epoch chosen on test, AUC averaged over batches of 64; inflated, for comparison only): AUC {:.4} (epoch {})",
+        r.published.auc, r.published.epoch
+    );
+}
+
+fn write_outputs(
+    out: &Path,
+    meta: &CheckpointMeta,
+    r: &FitReport,
+    split: &Split,
+    seconds: f64,
+) -> Result<()> {
+    let metrics = serde_json::json!({
+        "set": meta.set,
+        "model": meta.model,
+        "depth": meta.depth,
+        "split": meta.split,
+        "split_seed": meta.split_seed,
+        "seed": meta.seed,
+        "n_train": split.train.len(),
+        "n_valid": split.valid.len(),
+        "n_test": split.test.len(),
+        "best_epoch": r.best_epoch,
+        "valid": r.valid,
+        "test": r.test,
+        "published_protocol": r.published,
+        "resumed_after": r.resumed_after,
+        "seconds": seconds,
+    });
+    write_atomic(&out.join("metrics.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &metrics).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    write_atomic(&out.join("metrics.csv"), |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record([
+            "set",
+            "views",
+            "norm",
+            "depth",
+            "split",
+            "split_seed",
+            "seed",
+            "best_epoch",
+            "auc",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "mcc",
+            "valid_auc",
+            "published_auc",
+            "seconds",
+        ])?;
+        let t = &r.test;
+        c.write_record([
+            meta.set.clone(),
+            meta.model.views.names(),
+            format!("{:?}", meta.model.norm).to_lowercase(),
+            meta.depth.to_string(),
+            meta.split.clone(),
+            meta.split_seed.to_string(),
+            meta.seed.to_string(),
+            r.best_epoch.to_string(),
+            t.auc.to_string(),
+            t.accuracy.to_string(),
+            t.precision.to_string(),
+            t.recall.to_string(),
+            t.f1.to_string(),
+            t.mcc.to_string(),
+            r.valid.auc.to_string(),
+            r.published.auc.to_string(),
+            format!("{seconds:.1}"),
+        ])?;
+        c.flush()
+    })?;
+    write_atomic(&out.join("history.csv"), |w| {
+        let mut c = csv::Writer::from_writer(w);
+        for rec in &r.history {
+            c.serialize(rec).map_err(std::io::Error::other)?;
+        }
+        c.flush()
+    })
+    .context("writing history.csv")?;
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Run folder written by `circssnn train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Set to evaluate on (default: the one trained on); its test part is scored.
+    #[arg(long = "rbp")]
+    set: Option<String>,
+}
+
+pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
+    let meta = load_meta(&a.model, "best")?;
+    let reg = Registry::scan(&common.data_dir)?;
+    let ds = reg
+        .get(a.set.as_deref().unwrap_or(&meta.set))?
+        .load(common.policy())?;
+    let kind = if meta.split == "published" {
+        SplitKind::Published
+    } else {
+        SplitKind::Random
+    };
+    let split = make_split(&ds, kind, meta.split_seed);
+    let seqs: Vec<&[u8]> = split
+        .test
+        .iter()
+        .map(|&i| ds.records[i].seq.as_slice())
+        .collect();
+    let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+    let probs = with_depth!(meta.depth, DEPTH => {
+        let dev = Cpu::default();
+        let (net, _) = load_checkpoint::<BERT, DEPTH, Cpu>(&dev, &a.model, "best")?;
+        predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
+    });
+    let m = circssnn::eval::binary_metrics(&probs, &labels, 0.5)?;
+    println!(
+        "{} test part ({} windows, {} split seed {}): AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
+        ds.name, m.n, meta.split, meta.split_seed, m.auc, m.accuracy, m.precision, m.recall, m.f1, m.mcc
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Run folder written by `circssnn train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// FASTA (plain or gzipped) of 101-nt windows.
+    input: PathBuf,
+}
+
+pub fn predict(common: &Common, a: PredictArgs) -> Result<()> {
+    let meta = load_meta(&a.model, "best")?;
+    let records = read_records(&a.input, common.policy())?;
+    let seqs: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let probs = with_depth!(meta.depth, DEPTH => {
+        let dev = Cpu::default();
+        let (net, _) = load_checkpoint::<BERT, DEPTH, Cpu>(&dev, &a.model, "best")?;
+        predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
+    });
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record(["id", "probability"])?;
+    for (r, p) in records.iter().zip(&probs) {
+        w.write_record([r.id.as_str(), &format!("{p:.6}")])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Classification head: a 1x1 convolution over the 128 tokens (128 -> 1,
+//! no bias) pools them into one 400-vector, then ReLU, Dropout(0.35) and an
+//! MLP 400-100-20-2. The original also applies dropout to the final logits,
+//! which randomly zeroes class scores during training; that bug is not copied.
+
+use dfdx::nn::modules::Linear;
+use dfdx::nn::{
+    BuildModule, BuildOnDevice, Module, ModuleVisitor, TensorCollection, TensorOptions,
+};
+use dfdx::prelude::{Axes3, Const, Device, Rank2, Tape, Tensor};
+use dfdx::shapes::HasShape;
+use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
+use rand_distr::Uniform;
+
+use super::{Elem, Logits, Tokens, TOKENS, WIDTH};
+
+/// Parameters of the head.
+#[derive(Debug, Clone)]
+pub struct Head<E: dfdx::shapes::Dtype, D: dfdx::tensor::Storage<E>> {
+    /// The 1x1 convolution over tokens: `1 x 128`.
+    pub token_pool: Tensor<Rank2<1, TOKENS>, E, D>,
+    /// 400 -> 100.
+    pub fc1: Linear<WIDTH, 100, E, D>,
+    /// 100 -> 20.
+    pub fc2: Linear<100, 20, E, D>,
+    /// 20 -> 2 logits.
+    pub fc3: Linear<20, 2, E, D>,
+}
+
+/// Device-free description of [`Head`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeadBuilder;
+
+impl<D: Device<Elem>> BuildOnDevice<D, Elem> for HeadBuilder {
+    type Built = Head<Elem, D>;
+    fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
+        Self::Built::try_build(device)
+    }
+}
+
+impl<
+        E: dfdx::shapes::Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+        D: Device<E>,
+    > TensorCollection<E, D> for Head<E, D>
+{
+    type To<E2: dfdx::shapes::Dtype, D2: Device<E2>> = Head<E2, D2>;
+
+    fn iter_tensors<W: ModuleVisitor<Self, E, D>>(
+        visitor: &mut W,
+    ) -> Result<Option<Self::To<W::E2, W::D2>>, W::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor(
+                    "token_pool",
+                    |s| &s.token_pool,
+                    |s| &mut s.token_pool,
+                    TensorOptions::reset_with(|t| {
+                        let b: E =
+                            num_traits::cast(1.0 / (TOKENS as f64).sqrt()).expect("a float type");
+                        t.try_fill_with_distr(Uniform::new(-b, b))
+                    }),
+                ),
+                Self::module("fc1", |s| &s.fc1, |s| &mut s.fc1),
+                Self::module("fc2", |s| &s.fc2, |s| &mut s.fc2),
+                Self::module("fc3", |s| &s.fc3, |s| &mut s.fc3),
+            ),
+            |(token_pool, fc1, fc2, fc3)| Head {
+                token_pool,
+                fc1,
+                fc2,
+                fc3,
+            },
+        )
+    }
+}
+
+impl<D: Device<Elem>> Head<Elem, D> {
+    /// Tokens to two logits; `dropout` is 0 in evaluation.
+    pub fn forward<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, dropout: f64) -> Logits<D, T> {
+        let b = x.shape().0;
+        let pooled = x
+            .permute::<_, Axes3<0, 2, 1>>() // (B, 400, 128)
+            .matmul(self.token_pool.retaped::<T>().permute()); // (B, 400, 1)
+        let h = pooled.reshape_like(&(b, Const::<WIDTH>)).relu();
+        let h = if dropout > 0.0 { h.dropout(dropout) } else { h };
+        let h = self.fc1.forward(h).relu();
+        let h = self.fc2.forward(h).relu();
+        self.fc3.forward(h)
+    }
+}

@@ -1,0 +1,265 @@
+//! The whole CircSSNN network: view encoders, fusion, `DEPTH` transformer
+//! blocks and the head.
+//!
+//! `BERT` is the width of the BERT view (768 for the paper profile, 128 for
+//! the small CPU profile) and `DEPTH` the number of blocks (the paper uses 1).
+//! Both are types: a checkpoint of another width or depth cannot be loaded
+//! into the wrong network by accident, and a wrong-width input does not
+//! compile.
+
+use dfdx::nn::modules::Repeated;
+use dfdx::nn::{BuildModule, BuildOnDevice, ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::prelude::{Device, NoneTape, OwnedTape, Rank1, Tape, Tensor};
+use dfdx::shapes::HasShape;
+use dfdx::tensor_ops::BroadcastTo;
+
+use super::attention::AttentionMap;
+use super::block::{TransformerBlock, TransformerBlockBuilder};
+use super::head::{Head, HeadBuilder};
+use super::view_encoder::{ViewEncoder, ViewEncoderBuilder};
+use super::{Elem, Logits, ModelConfig, Tokens, ViewInput, KNFP_DIM, VEC_DIM, WIDTH};
+
+/// All learned parameters (what the optimiser updates and checkpoints hold).
+#[derive(Debug, Clone)]
+pub struct CircSsnnParams<
+    const BERT: usize,
+    const DEPTH: usize,
+    E: dfdx::shapes::Dtype,
+    D: dfdx::tensor::Storage<E>,
+> {
+    /// KNFP view encoder.
+    pub knfp: ViewEncoder<KNFP_DIM, E, D>,
+    /// circRNA2Vec view encoder.
+    pub vec: ViewEncoder<VEC_DIM, E, D>,
+    /// k-mer BERT view encoder.
+    pub bert: ViewEncoder<BERT, E, D>,
+    /// Bias of the fused `Linear(ΣV, 400)`.
+    pub fuse_bias: Tensor<Rank1<WIDTH>, E, D>,
+    /// Transformer blocks.
+    pub blocks: Repeated<TransformerBlock<E, D>, DEPTH>,
+    /// Classification head.
+    pub head: Head<E, D>,
+}
+
+/// Device-free description of [`CircSsnnParams`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CircSsnnBuilder<const BERT: usize, const DEPTH: usize>;
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> BuildOnDevice<D, Elem>
+    for CircSsnnBuilder<BERT, DEPTH>
+{
+    type Built = CircSsnnParams<BERT, DEPTH, Elem, D>;
+    fn try_build_on_device(device: &D) -> Result<Self::Built, D::Err> {
+        Self::Built::try_build(device)
+    }
+}
+
+impl<
+        const BERT: usize,
+        const DEPTH: usize,
+        E: dfdx::shapes::Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
+        D: Device<E>,
+    > TensorCollection<E, D> for CircSsnnParams<BERT, DEPTH, E, D>
+{
+    type To<E2: dfdx::shapes::Dtype, D2: Device<E2>> = CircSsnnParams<BERT, DEPTH, E2, D2>;
+
+    fn iter_tensors<W: ModuleVisitor<Self, E, D>>(
+        visitor: &mut W,
+    ) -> Result<Option<Self::To<W::E2, W::D2>>, W::Err> {
+        // Keeps the builder types referenced so `dev.build_module` works on them too.
+        let _ = (
+            ViewEncoderBuilder::<KNFP_DIM>,
+            TransformerBlockBuilder,
+            HeadBuilder,
+        );
+        visitor.visit_fields(
+            (
+                Self::module("knfp", |s| &s.knfp, |s| &mut s.knfp),
+                Self::module("vec", |s| &s.vec, |s| &mut s.vec),
+                Self::module("bert", |s| &s.bert, |s| &mut s.bert),
+                Self::tensor(
+                    "fuse_bias",
+                    |s| &s.fuse_bias,
+                    |s| &mut s.fuse_bias,
+                    TensorOptions::reset_to_zeros(),
+                ),
+                Self::module("blocks", |s| &s.blocks, |s| &mut s.blocks),
+                Self::module("head", |s| &s.head, |s| &mut s.head),
+            ),
+            |(knfp, vec, bert, fuse_bias, blocks, head)| CircSsnnParams {
+                knfp,
+                vec,
+                bert,
+                fuse_bias,
+                blocks,
+                head,
+            },
+        )
+    }
+}
+
+/// One batch of windows, as the views the network reads.
+#[derive(Debug, Clone)]
+pub struct ViewBatch<const BERT: usize, D: dfdx::tensor::Storage<Elem>> {
+    /// KNFP, `batch x 101 x 84`.
+    pub knfp: Option<ViewInput<KNFP_DIM, D>>,
+    /// circRNA2Vec, `batch x 101 x 30`.
+    pub vec: Option<ViewInput<VEC_DIM, D>>,
+    /// k-mer BERT, `batch x 101 x BERT`.
+    pub bert: Option<ViewInput<BERT, D>>,
+}
+
+/// Parameters plus the runtime settings that say how to run them.
+#[derive(Debug, Clone)]
+pub struct CircSsnn<const BERT: usize, const DEPTH: usize, D: dfdx::tensor::Storage<Elem>> {
+    /// Learned parameters.
+    pub params: CircSsnnParams<BERT, DEPTH, Elem, D>,
+    /// Views, norm placement, dropout.
+    pub config: ModelConfig,
+}
+
+/// Why a batch does not fit the network's views.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the network reads views [{expected}] but the batch holds [{got}]")]
+pub struct ViewMismatch {
+    /// Views the network is configured for.
+    pub expected: String,
+    /// Views present in the batch.
+    pub got: String,
+}
+
+fn add_view<D: Device<Elem>, T: Tape<Elem, D>>(
+    acc: Option<Tokens<D, T>>,
+    t: Tokens<D, T>,
+) -> Option<Tokens<D, T>> {
+    Some(match acc {
+        None => t,
+        Some(a) => a + t,
+    })
+}
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPTH, D> {
+    /// A freshly initialised network on `dev` (seed the device for reproducible weights).
+    ///
+    /// ```
+    /// use circssnn::model::{CircSsnn, ModelConfig, BERT_SMALL};
+    /// use dfdx::prelude::*;
+    /// let dev = Cpu::seed_from_u64(4);
+    /// let net = CircSsnn::<BERT_SMALL, 1, Cpu>::new(&dev, ModelConfig::default());
+    /// let x: Tensor<(usize, Const<101>, Const<84>), f32, Cpu> = dev.zeros_like(&(2, Const, Const));
+    /// let batch = circssnn::model::ViewBatch { knfp: Some(x), vec: None, bert: None };
+    /// let logits = net.forward_eval(&batch).unwrap();
+    /// assert_eq!(logits.shape().0, 2);
+    /// ```
+    pub fn new(dev: &D, config: ModelConfig) -> Self {
+        Self {
+            params: CircSsnnParams::build(dev),
+            config,
+        }
+    }
+
+    fn check_views(&self, batch: &ViewBatch<BERT, D>) -> Result<(), ViewMismatch> {
+        let v = self.config.views;
+        if (v.knfp, v.vec, v.bert)
+            == (
+                batch.knfp.is_some(),
+                batch.vec.is_some(),
+                batch.bert.is_some(),
+            )
+        {
+            return Ok(());
+        }
+        let got = crate::model::ViewSet {
+            knfp: batch.knfp.is_some(),
+            vec: batch.vec.is_some(),
+            bert: batch.bert.is_some(),
+        };
+        Err(ViewMismatch {
+            expected: v.names(),
+            got: got.names(),
+        })
+    }
+
+    /// The transformer and head, shared by training and evaluation.
+    fn trunk<T: Tape<Elem, D>>(&self, tokens: Tokens<D, T>, train: bool) -> Logits<D, T> {
+        let c = &self.config;
+        let (dropout, head_dropout) = if train {
+            (c.dropout, c.head_dropout)
+        } else {
+            (0.0, 0.0)
+        };
+        let mut x = tokens;
+        for block in &self.params.blocks.modules {
+            x = block.forward(x, c.norm, dropout);
+        }
+        self.params.head.forward(x, head_dropout)
+    }
+
+    fn fuse<T: Tape<Elem, D>>(&self, acc: Option<Tokens<D, T>>) -> Tokens<D, T> {
+        let acc = acc.expect("check_views guarantees at least one view");
+        let shape = *acc.shape();
+        acc + self.params.fuse_bias.retaped::<T>().broadcast_like(&shape)
+    }
+
+    /// Training forward: logits with a gradient tape; dropout on, BatchNorm
+    /// on batch statistics (and its running statistics updated).
+    pub fn forward_train(
+        &mut self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Logits<D, OwnedTape<Elem, D>>, ViewMismatch> {
+        self.check_views(batch)?;
+        let p = &mut self.params;
+        let mut acc = None;
+        if let Some(x) = &batch.knfp {
+            acc = add_view(acc, p.knfp.forward_train(x.retaped()));
+        }
+        if let Some(x) = &batch.vec {
+            acc = add_view(acc, p.vec.forward_train(x.retaped()));
+        }
+        if let Some(x) = &batch.bert {
+            acc = add_view(acc, p.bert.forward_train(x.retaped()));
+        }
+        let tokens = self.fuse(acc);
+        Ok(self.trunk(tokens, true))
+    }
+
+    fn tokens_eval(&self, batch: &ViewBatch<BERT, D>) -> Result<Tokens<D, NoneTape>, ViewMismatch> {
+        self.check_views(batch)?;
+        let p = &self.params;
+        let mut acc = None;
+        if let Some(x) = &batch.knfp {
+            acc = add_view(acc, p.knfp.forward_eval(x.clone()));
+        }
+        if let Some(x) = &batch.vec {
+            acc = add_view(acc, p.vec.forward_eval(x.clone()));
+        }
+        if let Some(x) = &batch.bert {
+            acc = add_view(acc, p.bert.forward_eval(x.clone()));
+        }
+        Ok(self.fuse(acc))
+    }
+
+    /// Evaluation forward: logits, no dropout, BatchNorm on running statistics.
+    pub fn forward_eval(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Logits<D, NoneTape>, ViewMismatch> {
+        Ok(self.trunk(self.tokens_eval(batch)?, false))
+    }
+
+    /// Attention weights of every block for a batch (evaluation mode),
+    /// `batch x heads x 128 x 128` each.
+    pub fn attention_maps(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Vec<AttentionMap<D>>, ViewMismatch> {
+        let mut x = self.tokens_eval(batch)?;
+        let mut maps = Vec::with_capacity(DEPTH);
+        for block in &self.params.blocks.modules {
+            let (y, m) = block.forward_with_map(x, self.config.norm, 0.0);
+            maps.push(m);
+            x = y;
+        }
+        Ok(maps)
+    }
+}

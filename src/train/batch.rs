@@ -1,0 +1,78 @@
+//! Turning windows into the network's typed input tensors, one batch at a
+//! time (never a whole set: AGO2's three views would be 40,000 x 101 x 882
+//! floats), and scoring windows with a trained network.
+
+use dfdx::prelude::{Axis, Const, Device, Tensor};
+
+use crate::features::Descriptor;
+use crate::model::{CircSsnn, Elem, ViewBatch, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM};
+
+use super::TrainError;
+
+/// The descriptors a network's views read; `None` for views it does not use.
+pub struct Descriptors<'a, const BERT: usize> {
+    /// KNFP view.
+    pub knfp: Option<&'a dyn Descriptor<KNFP_DIM>>,
+    /// circRNA2Vec view.
+    pub vec: Option<&'a dyn Descriptor<VEC_DIM>>,
+    /// k-mer BERT view.
+    pub bert: Option<&'a dyn Descriptor<BERT>>,
+}
+
+impl<const BERT: usize> Descriptors<'_, BERT> {
+    /// Check that exactly the views in `views` have a descriptor.
+    pub fn check(&self, views: ViewSet) -> Result<(), TrainError> {
+        let missing = [
+            (views.knfp && self.knfp.is_none(), "knfp"),
+            (views.vec && self.vec.is_none(), "vec (circRNA2Vec)"),
+            (views.bert && self.bert.is_none(), "bert (k-mer BERT)"),
+        ];
+        match missing.iter().find(|(m, _)| *m) {
+            Some((_, name)) => Err(TrainError::DescriptorUnavailable((*name).to_string())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn view<const V: usize, D: Device<Elem>>(
+    dev: &D,
+    desc: Option<&dyn Descriptor<V>>,
+    on: bool,
+    seqs: &[&[u8]],
+) -> Option<Tensor<(usize, Const<POSITIONS>, Const<V>), Elem, D>> {
+    let desc = desc.filter(|_| on)?;
+    Some(dev.tensor_from_vec(desc.encode_batch(seqs), (seqs.len(), Const, Const)))
+}
+
+/// Encode `seqs` into the views `views` selects.
+pub fn make_batch<const BERT: usize, D: Device<Elem>>(
+    dev: &D,
+    desc: &Descriptors<'_, BERT>,
+    views: ViewSet,
+    seqs: &[&[u8]],
+) -> ViewBatch<BERT, D> {
+    ViewBatch {
+        knfp: view(dev, desc.knfp, views.knfp, seqs),
+        vec: view(dev, desc.vec, views.vec, seqs),
+        bert: view(dev, desc.bert, views.bert, seqs),
+    }
+}
+
+/// Probability that each window is bound, in evaluation mode, `batch_size`
+/// windows at a time.
+pub fn predict_proba<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+    net: &CircSsnn<BERT, DEPTH, D>,
+    dev: &D,
+    desc: &Descriptors<'_, BERT>,
+    seqs: &[&[u8]],
+    batch_size: usize,
+) -> Result<Vec<f64>, TrainError> {
+    desc.check(net.config.views)?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for chunk in seqs.chunks(batch_size.max(1)) {
+        let batch = make_batch(dev, desc, net.config.views, chunk);
+        let probs = net.forward_eval(&batch)?.softmax::<Axis<1>>();
+        out.extend(probs.as_vec().chunks(2).map(|p| p[1] as f64));
+    }
+    Ok(out)
+}

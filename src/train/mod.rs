@@ -1,0 +1,59 @@
+//! Training and evaluating the network: batches built on demand, Adam with
+//! the published schedule, model selection on validation AUC, whole-test-set
+//! metrics, the published protocol beside them (labelled), checkpoints and
+//! resume.
+
+pub mod batch;
+pub mod checkpoint;
+pub mod fit;
+pub mod throughput;
+
+pub use batch::{make_batch, predict_proba, Descriptors};
+pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
+pub use fit::{fit, EpochRecord, FitReport, PublishedProtocol, TrainConfig};
+
+use std::path::PathBuf;
+
+/// Everything that can stop training or evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Data could not be read.
+    #[error(transparent)]
+    Data(#[from] crate::DataError),
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Metric(#[from] crate::eval::MetricError),
+    /// The batch does not carry the views the network reads.
+    #[error(transparent)]
+    Views(#[from] crate::model::network::ViewMismatch),
+    /// The loss became NaN or infinite.
+    #[error(
+        "training diverged: loss is {loss} at epoch {epoch}, step {step}; \
+         try a lower learning rate (--lr) or check the input features"
+    )]
+    NonFiniteLoss {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The loss value.
+        loss: f32,
+    },
+    /// A view was asked for whose descriptor is not available.
+    #[error(
+        "view {0} has no descriptor: this version of circssnn computes KNFP only \
+         (circRNA2Vec and k-mer BERT come with their own training commands); use --views knfp"
+    )]
+    DescriptorUnavailable(String),
+    /// A checkpoint could not be written or read.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// File or folder concerned.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A split part is empty or single-class where it must not be.
+    #[error("{0}")]
+    Split(String),
+}

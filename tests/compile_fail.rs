@@ -1,0 +1,7 @@
+//! Shape errors are compile errors: each file under `compile_fail/` must be
+//! rejected by the compiler with the message stored beside it.
+
+#[test]
+fn shape_errors_do_not_compile() {
+    trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
+}

@@ -1,0 +1,314 @@
+//! The network and its training: gradients against finite differences, a
+//! tiny batch overfits, checkpoints round-trip exactly and fail clearly, and
+//! the same seed gives the same run.
+
+use circssnn::data::{default_root, split, LengthPolicy, Registry};
+use circssnn::features::Knfp;
+use circssnn::model::block::TransformerBlock;
+use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
+use circssnn::train::checkpoint::{CheckpointMeta, FORMAT_VERSION};
+use circssnn::train::{
+    fit, load_checkpoint, make_batch, predict_proba, save_checkpoint, Descriptors, TrainConfig,
+    TrainError,
+};
+use dfdx::nn::BuildModule;
+use dfdx::optim::{Adam, AdamConfig, Optimizer, OptimizerUpdateError};
+use dfdx::prelude::*;
+
+type Net = CircSsnn<BERT_SMALL, 1, Cpu>;
+
+fn knfp_only() -> Descriptors<'static, BERT_SMALL> {
+    static K: Knfp = Knfp;
+    Descriptors {
+        knfp: Some(&K),
+        vec: None,
+        bert: None,
+    }
+}
+
+/// Deterministic pseudo-random windows.
+fn windows(n: usize, seed: u64) -> Vec<Vec<u8>> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            (0..101)
+                .map(|_| {
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    b"ACGU"[(s >> 33) as usize % 4]
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn gradient_check(norm: Norm) {
+    let dev = Cpu::seed_from_u64(1);
+    let block = TransformerBlock::<f32, Cpu>::build(&dev);
+    let x: Tensor<(usize, Const<128>, Const<400>), f32, Cpu> =
+        dev.sample_normal_like(&(2, Const, Const));
+    // A sparse probe: the loss sums 102,400 products in f32, and with a dense
+    // probe its rounding noise (~1e-3) would swamp a central difference.
+    // Zeros add exactly, so only the ~1% non-zero terms carry rounding error,
+    // while every output still depends on every input through attention.
+    let dense: Tensor<(usize, Const<128>, Const<400>), f32, Cpu> =
+        dev.sample_normal_like(&(2, Const, Const));
+    let sparse: Vec<f32> = dense
+        .as_vec()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if i % 97 == 0 { v } else { 0.0 })
+        .collect();
+    let r = dev.tensor_from_vec(sparse, (2, Const::<128>, Const::<400>));
+    let loss_of = |x: Tensor<(usize, Const<128>, Const<400>), f32, Cpu>| -> f64 {
+        (block.forward(x, norm, 0.0) * r.clone())
+            .sum::<Rank0, _>()
+            .as_vec()[0] as f64
+    };
+    let grads = (block.forward(x.leaky_trace(), norm, 0.0) * r.clone())
+        .sum::<Rank0, _>()
+        .backward();
+    let analytic = grads.get(&x).as_vec();
+    let base = x.as_vec();
+    let eps = 1e-2f32;
+    // Coordinates spread over batch items, tokens and features.
+    for &i in &[0usize, 401, 12_345, 51_199, 51_200, 77_777, 102_399] {
+        let shifted = |d: f32| {
+            let mut v = base.clone();
+            v[i] += d;
+            dev.tensor_from_vec(v, (2, Const::<128>, Const::<400>))
+        };
+        let numeric = (loss_of(shifted(eps)) - loss_of(shifted(-eps))) / (2.0 * eps as f64);
+        let a = analytic[i] as f64;
+        assert!(
+            (numeric - a).abs() <= 1e-3 + 1e-2 * a.abs(),
+            "{norm:?}-norm gradient at {i}: analytic {a}, finite difference {numeric}"
+        );
+    }
+}
+
+#[test]
+fn transformer_block_gradients_match_finite_differences() {
+    gradient_check(Norm::Pre);
+    gradient_check(Norm::Post);
+}
+
+#[test]
+fn tiny_batch_overfits() {
+    let dev = Cpu::seed_from_u64(3);
+    let mut net = Net::new(&dev, ModelConfig::default());
+    let seqs = windows(16, 9);
+    let refs: Vec<&[u8]> = seqs.iter().map(|s| s.as_slice()).collect();
+    let labels: Vec<f32> = (0..16)
+        .flat_map(|i| if i % 2 == 0 { [0.0, 1.0] } else { [1.0, 0.0] })
+        .collect();
+    let target = dev.tensor_from_vec(labels, (16, Const::<2>));
+    let batch = make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs);
+    let mut opt = Adam::new(
+        &net.params,
+        AdamConfig {
+            lr: 1e-3,
+            ..Default::default()
+        },
+    );
+    let mut first = None;
+    let mut last = f32::MAX;
+    for _ in 0..80 {
+        let loss =
+            cross_entropy_with_logits_loss(net.forward_train(&batch).unwrap(), target.clone());
+        last = loss.as_vec()[0];
+        first.get_or_insert(last);
+        let g = loss.backward();
+        match opt.update(&mut net.params, &g) {
+            Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(first.unwrap() > 0.5, "starts near ln 2: {first:?}");
+    assert!(last < 0.05, "16 windows should be memorised, loss {last}");
+}
+
+fn meta(depth: usize) -> CheckpointMeta {
+    CheckpointMeta {
+        format_version: FORMAT_VERSION,
+        bert_width: BERT_SMALL,
+        depth,
+        model: ModelConfig::default(),
+        set: "synthetic".into(),
+        split: "random".into(),
+        split_seed: 0,
+        seed: 0,
+        epoch: 1,
+        crate_version: "test".into(),
+    }
+}
+
+#[test]
+fn checkpoint_round_trip_and_failures() {
+    let dev = Cpu::seed_from_u64(5);
+    let mut net = Net::new(
+        &dev,
+        ModelConfig {
+            norm: Norm::Post,
+            ..Default::default()
+        },
+    );
+    let seqs = windows(40, 2);
+    let refs: Vec<&[u8]> = seqs.iter().map(|s| s.as_slice()).collect();
+    // Move BatchNorm's running statistics off their defaults, so the test
+    // shows they are saved too.
+    let _ = net
+        .forward_train(&make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs))
+        .unwrap();
+    let before = predict_proba(&net, &dev, &knfp_only(), &refs, 16).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    save_checkpoint(
+        dir.path(),
+        "best",
+        &net,
+        &CheckpointMeta {
+            model: net.config,
+            ..meta(1)
+        },
+    )
+    .unwrap();
+    let (loaded, m) =
+        load_checkpoint::<BERT_SMALL, 1, Cpu>(&Cpu::default(), dir.path(), "best").unwrap();
+    assert_eq!(m.model.norm, Norm::Post);
+    assert_eq!(
+        predict_proba(&loaded, &dev, &knfp_only(), &refs, 7).unwrap(),
+        before,
+        "identical predictions"
+    );
+
+    let err = load_checkpoint::<BERT_SMALL, 2, Cpu>(&dev, dir.path(), "best").unwrap_err();
+    assert!(
+        matches!(err, TrainError::Checkpoint { .. }) && err.to_string().contains("depth 1"),
+        "{err}"
+    );
+
+    let weights = dir.path().join("best.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let err = load_checkpoint::<BERT_SMALL, 1, Cpu>(&dev, dir.path(), "best").unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+
+    std::fs::write(dir.path().join("best.json"), "{ not json").unwrap();
+    let err = load_checkpoint::<BERT_SMALL, 1, Cpu>(&dev, dir.path(), "best").unwrap_err();
+    assert!(err.to_string().contains("best.json"), "{err}");
+}
+
+#[test]
+fn unavailable_view_is_a_clear_error() {
+    let dev = Cpu::default();
+    let net = Net::new(
+        &dev,
+        ModelConfig {
+            views: ViewSet::ALL,
+            ..Default::default()
+        },
+    );
+    let err = predict_proba(&net, &dev, &knfp_only(), &[b"ACGU".as_slice()], 8).unwrap_err();
+    assert!(matches!(err, TrainError::DescriptorUnavailable(_)), "{err}");
+}
+
+#[test]
+fn same_seed_same_run_on_real_data() {
+    let ds = Registry::scan(&default_root())
+        .expect("set CIRCSSNN_DATA")
+        .get("WTAP")
+        .unwrap()
+        .load(LengthPolicy::STRICT)
+        .unwrap();
+    let sp = split::stratified(&ds.labels, &Default::default());
+    let cfg = TrainConfig {
+        epochs: 1,
+        ..Default::default()
+    };
+    let run = || {
+        let dev = Cpu::seed_from_u64(11);
+        let mut net = Net::new(&dev, ModelConfig::default());
+        let r = fit(&mut net, &dev, &knfp_only(), &ds, &sp, &cfg, None).unwrap();
+        (r.history[0].train_loss, r.history[0].valid_auc, r.test)
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn interrupted_run_resumes_from_its_last_epoch() {
+    use circssnn::train::fit::RunDir;
+    let ds = Registry::scan(&default_root())
+        .expect("set CIRCSSNN_DATA")
+        .get("WTAP")
+        .unwrap()
+        .load(LengthPolicy::STRICT)
+        .unwrap();
+    let sp = split::stratified(&ds.labels, &Default::default());
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir {
+        dir: dir.path(),
+        meta: meta(1),
+        resume: true,
+    };
+    let dev = Cpu::seed_from_u64(2);
+
+    // "Interrupted" after one of two epochs.
+    let mut net = Net::new(&dev, ModelConfig::default());
+    let one = fit(
+        &mut net,
+        &dev,
+        &knfp_only(),
+        &ds,
+        &sp,
+        &TrainConfig {
+            epochs: 1,
+            ..Default::default()
+        },
+        Some(&run),
+    )
+    .unwrap();
+    assert!(
+        dir.path().join("last.safetensors").is_file() && dir.path().join("state.json").is_file()
+    );
+
+    let mut fresh = Net::new(&dev, ModelConfig::default());
+    let two = fit(
+        &mut fresh,
+        &dev,
+        &knfp_only(),
+        &ds,
+        &sp,
+        &TrainConfig {
+            epochs: 2,
+            ..Default::default()
+        },
+        Some(&run),
+    )
+    .unwrap();
+    assert_eq!(two.resumed_after, Some(1));
+    assert_eq!(two.history.len(), 2);
+    assert_eq!(
+        two.history[0], one.history[0],
+        "the finished epoch is kept, not retrained"
+    );
+
+    // Other settings in the same folder are refused rather than mixed.
+    let other = TrainConfig {
+        epochs: 3,
+        lr: 1e-3,
+        ..Default::default()
+    };
+    let err = fit(
+        &mut Net::new(&dev, ModelConfig::default()),
+        &dev,
+        &knfp_only(),
+        &ds,
+        &sp,
+        &other,
+        Some(&run),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("other settings"), "{err}");
+}
