@@ -2,6 +2,12 @@
 
 mod cli;
 
+/// Caches freed blocks instead of returning them to the OS: a training step
+/// allocates and frees tens of large buffers, and with the system allocator
+/// the resulting page faults cost ~10% of the step (measured with perf).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

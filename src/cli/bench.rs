@@ -90,11 +90,11 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
     let want = |p: &str| args.profile == "all" || args.profile == p;
     if want("small") {
-        rows.push(measure::<BERT_SMALL>("small", ViewSet::KNFP, args.steps));
-        rows.push(measure::<BERT_SMALL>("small", ViewSet::ALL, args.steps));
+        rows.push(measure::<BERT_SMALL>("small", ViewSet::KNFP, args.steps)?);
+        rows.push(measure::<BERT_SMALL>("small", ViewSet::ALL, args.steps)?);
     }
     if want("paper") {
-        rows.push(measure::<BERT_PAPER>("paper", ViewSet::ALL, args.steps));
+        rows.push(measure::<BERT_PAPER>("paper", ViewSet::ALL, args.steps)?);
     }
     if !rows.is_empty() {
         println!("\nCircSSNN network, depth 1, dfdx CPU ({} threads); train = forward + backward + Adam, batch 64; inference batch 256", rayon::current_num_threads());

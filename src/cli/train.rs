@@ -46,8 +46,8 @@ macro_rules! with_depth {
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Data set to train on.
-    #[arg(long = "rbp", default_value = "WTAP")]
+    /// Data set to train on (default: TAF15, 2,934 windows, ~6 min on 2 cores).
+    #[arg(long = "rbp", default_value = "TAF15")]
     set: String,
     /// Descriptor views, comma-separated: knfp, vec, bert.
     #[arg(long, default_value = "knfp")]
@@ -98,15 +98,15 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
     let ds = reg.get(&a.set)?.load(common.policy())?;
     let split = make_split(&ds, a.split, a.split_seed);
     let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "runs/{}-{}-{:?}-d{}-s{}",
+        let name = format!(
+            "{}-{}-{:?}-d{}-s{}",
             ds.name,
             a.views.names().replace(',', "+"),
             a.norm,
             a.depth,
             a.seed
-        ))
-        .to_ascii_lowercase_path()
+        );
+        PathBuf::from("runs").join(name.to_ascii_lowercase())
     });
     if !a.resume && out.join("state.json").exists() {
         bail!(
@@ -165,15 +165,6 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-trait LowercasePath {
-    fn to_ascii_lowercase_path(self) -> PathBuf;
-}
-impl LowercasePath for PathBuf {
-    fn to_ascii_lowercase_path(self) -> PathBuf {
-        PathBuf::from(self.to_string_lossy().to_ascii_lowercase())
-    }
 }
 
 fn print_report(set: &str, r: &FitReport) {

@@ -13,7 +13,7 @@ use dfdx::shapes::HasShape;
 use dfdx::tensor::{PutTape, SplitTape};
 use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
 
-use super::{Elem, Tokens, HEADS, TOKENS, WIDTH};
+use super::{per_token, Elem, Tokens, HEADS, TOKENS, WIDTH};
 
 const HEAD_DIM: usize = WIDTH / HEADS;
 const _: () = assert!(WIDTH % HEADS == 0, "heads must divide the width");
@@ -92,9 +92,13 @@ impl<D: Device<Elem>> SeqAttention<Elem, D> {
             t.reshape_like(&(b, Const::<TOKENS>, Const::<HEADS>, Const::<HEAD_DIM>))
                 .permute::<_, Axes4<0, 2, 1, 3>>() // (B, H, 128, 50)
         };
-        let q = split_heads(self.to_q.forward(x.clone().put_tape(tape)));
-        let k = split_heads(self.to_k.forward(x.clone().retaped::<T>()));
-        let v = split_heads(self.to_v.forward(x.retaped::<T>()));
+        let q = split_heads(per_token(x.clone().put_tape(tape), |r| {
+            self.to_q.forward(r)
+        }));
+        let k = split_heads(per_token(x.clone().retaped::<T>(), |r| {
+            self.to_k.forward(r)
+        }));
+        let v = split_heads(per_token(x.retaped::<T>(), |r| self.to_v.forward(r)));
 
         // Eq. 15 with d = 400: the whole width, as in the original code.
         let scale = (WIDTH as Elem).powf(-0.5);
@@ -108,7 +112,7 @@ impl<D: Device<Elem>> SeqAttention<Elem, D> {
             Const::<TOKENS>,
             Const::<WIDTH>,
         ));
-        let out = self.to_out.forward(merged);
+        let out = per_token(merged, |r| self.to_out.forward(r));
         let out = if dropout > 0.0 {
             out.dropout(dropout)
         } else {

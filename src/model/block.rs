@@ -8,7 +8,7 @@ use dfdx::prelude::{Device, Tape};
 use dfdx::tensor::{PutTape, SplitTape};
 
 use super::attention::{AttentionMap, SeqAttention};
-use super::{Elem, Norm, Tokens, FFN_HIDDEN, WIDTH};
+use super::{per_token, Elem, Norm, Tokens, FFN_HIDDEN, WIDTH};
 
 /// Parameters of one block.
 #[derive(Debug, Clone)]
@@ -76,9 +76,9 @@ fn maybe_dropout<D: Device<Elem>, T: Tape<Elem, D>>(x: Tokens<D, T>, p: f64) -> 
 impl<D: Device<Elem>> TransformerBlock<Elem, D> {
     /// FFN(x) = Dropout(W2 Dropout(ReLU(W1 x + b1)) + b2).
     fn ffn<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, dropout: f64) -> Tokens<D, T> {
-        let h = self.ffn_in.forward(x).relu();
+        let h = per_token(x, |r| self.ffn_in.forward(r)).relu();
         let h = if dropout > 0.0 { h.dropout(dropout) } else { h };
-        maybe_dropout(self.ffn_out.forward(h), dropout)
+        maybe_dropout(per_token(h, |r| self.ffn_out.forward(r)), dropout)
     }
 
     /// The block; `dropout` is 0 in evaluation.

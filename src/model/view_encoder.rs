@@ -17,7 +17,7 @@ use dfdx::prelude::{Axes3, Const, Device, NoneTape, OwnedTape, Rank2, Tape, Tens
 use dfdx::tensor_ops::{PermuteTo, TryMatMul};
 use rand_distr::Uniform;
 
-use super::{Elem, Tokens, POSITIONS, TOKENS, WIDTH};
+use super::{per_token, Elem, Tokens, POSITIONS, TOKENS, WIDTH};
 
 /// Parameters of one view's encoder.
 #[derive(Debug, Clone)]
@@ -95,7 +95,7 @@ impl<const V: usize, D: Device<Elem>> ViewEncoder<V, Elem, D> {
     ) -> Tokens<D, OwnedTape<Elem, D>> {
         let h = self.mix(x);
         let h = self.norm.forward_mut(h).relu();
-        self.project.forward(h)
+        per_token(h, |r| self.project.forward(r))
     }
 
     /// Inference forward: BatchNorm uses its running statistics.
@@ -105,6 +105,6 @@ impl<const V: usize, D: Device<Elem>> ViewEncoder<V, Elem, D> {
     ) -> Tokens<D, NoneTape> {
         let h = self.mix(x);
         let h = self.norm.forward(h).relu();
-        self.project.forward(h)
+        per_token(h, |r| self.project.forward(r))
     }
 }

@@ -289,7 +289,7 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
             match opt.update(&mut net.params, &grads) {
                 Ok(()) => {}
                 Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => {}
-                Err(e) => panic!("optimiser update failed: {e}"),
+                Err(e) => return Err(TrainError::Optimiser(e.to_string())),
             }
             bar.inc(1);
             bar.set_message(format!("loss {:.4}", loss_sum / (step + 1) as f64));

@@ -53,6 +53,10 @@ pub enum TrainError {
         /// What went wrong.
         message: String,
     },
+    /// The optimiser could not update the parameters (a device error, or
+    /// parameters without gradient that should have one).
+    #[error("optimiser update failed: {0}")]
+    Optimiser(String),
     /// A split part is empty or single-class where it must not be.
     #[error("{0}")]
     Split(String),

@@ -11,6 +11,7 @@ use dfdx::tensor::TensorFromVec;
 use dfdx::tensor_ops::Backward;
 use serde::Serialize;
 
+use super::TrainError;
 use crate::model::{CircSsnn, ModelConfig, ViewBatch, ViewSet};
 
 /// One row of the benchmark table.
@@ -60,7 +61,11 @@ fn random_batch<const BERT: usize>(dev: &Cpu, views: ViewSet, n: usize) -> ViewB
 /// Measure a depth-1 network of BERT width `BERT` reading `views`:
 /// one warm-up, then `steps` timed training steps of 64 and `steps` timed
 /// inference batches of 256.
-pub fn measure<const BERT: usize>(profile: &str, views: ViewSet, steps: usize) -> Throughput {
+pub fn measure<const BERT: usize>(
+    profile: &str,
+    views: ViewSet,
+    steps: usize,
+) -> Result<Throughput, TrainError> {
     reset_peak_memory();
     let dev = Cpu::seed_from_u64(0);
     let mut net = CircSsnn::<BERT, 1, Cpu>::new(
@@ -84,34 +89,34 @@ pub fn measure<const BERT: usize>(profile: &str, views: ViewSet, steps: usize) -
         .flat_map(|i| if i % 2 == 0 { [0.0, 1.0] } else { [1.0, 0.0] })
         .collect();
     let target = dev.tensor_from_vec(onehot, (64, Const::<2>));
-    let mut step = || {
-        let logits = net.forward_train(&train_batch).expect("views match");
+    let mut step = || -> Result<(), TrainError> {
+        let logits = net.forward_train(&train_batch)?;
         let grads = cross_entropy_with_logits_loss(logits, target.clone()).backward();
         match opt.update(&mut net.params, &grads) {
-            Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => {}
-            Err(e) => panic!("{e}"),
+            Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => Ok(()),
+            Err(e) => Err(TrainError::Optimiser(e.to_string())),
         }
     };
-    step();
+    step()?;
     let t0 = Instant::now();
     for _ in 0..steps {
-        step();
+        step()?;
     }
     let train_per_s = (64 * steps) as f64 / t0.elapsed().as_secs_f64();
 
     let infer_batch = random_batch::<BERT>(&dev, views, 256);
-    let _ = net.forward_eval(&infer_batch);
+    net.forward_eval(&infer_batch)?;
     let t0 = Instant::now();
     for _ in 0..steps {
-        std::hint::black_box(net.forward_eval(&infer_batch).expect("views match"));
+        std::hint::black_box(net.forward_eval(&infer_batch)?);
     }
     let infer_per_s = (256 * steps) as f64 / t0.elapsed().as_secs_f64();
-    Throughput {
+    Ok(Throughput {
         profile: profile.to_string(),
         views: views.names(),
         bert_width: BERT,
         train_per_s,
         infer_per_s,
         peak_mib: peak_memory_mib(),
-    }
+    })
 }
