@@ -112,7 +112,9 @@ fn list(common: &Common) -> Result<()> {
             match s.load(policy) {
                 Ok(d) => {
                     let (p, n) = d.class_counts();
-                    let test = d.test_start.map_or(String::new(), |t| format!(" (official test: {})", d.len() - t));
+                    let test = d.test_start.map_or(String::new(), |t| {
+                        format!(" (official test: {})", d.len() - t)
+                    });
                     (format!("{:>7} {:>7}", p, n), format!("ok{test}"))
                 }
                 Err(e) => (String::new(), format!("unreadable: {e}")),
@@ -120,7 +122,10 @@ fn list(common: &Common) -> Result<()> {
         })
         .collect();
     println!("data root: {}", reg.root.display());
-    println!("{:<28} {:<8} {:>7} {:>7}  status", "set", "kind", "pos", "neg");
+    println!(
+        "{:<28} {:<8} {:>7} {:>7}  status",
+        "set", "kind", "pos", "neg"
+    );
     for (s, (counts, status)) in reg.sets.iter().zip(&rows) {
         let kind = match s.kind {
             SetKind::Circular => "circRNA",
@@ -129,7 +134,11 @@ fn list(common: &Common) -> Result<()> {
         println!("{:<28} {:<8} {:>15}  {status}", s.name, kind, counts);
     }
     let n = |k| reg.of_kind(k).count();
-    println!("{} circRNA sets, {} linear-RNA sets", n(SetKind::Circular), n(SetKind::Linear));
+    println!(
+        "{} circRNA sets, {} linear-RNA sets",
+        n(SetKind::Circular),
+        n(SetKind::Linear)
+    );
     Ok(())
 }
 
