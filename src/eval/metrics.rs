@@ -59,6 +59,18 @@ fn check(scores: &[f64], labels: &[u8]) -> Result<(usize, usize), MetricError> {
     Ok((pos, labels.len() - pos))
 }
 
+/// [`check`], and both classes present (AUC and ROC need both).
+fn check_both_classes(scores: &[f64], labels: &[u8]) -> Result<(usize, usize), MetricError> {
+    let (pos, neg) = check(scores, labels)?;
+    if pos == 0 || neg == 0 {
+        return Err(MetricError::OneClass {
+            positives: pos,
+            negatives: neg,
+        });
+    }
+    Ok((pos, neg))
+}
+
 /// Exact ROC AUC: the Mann–Whitney U statistic over average ranks, so tied
 /// scores count one half — the probability that a random positive outscores
 /// a random negative.
@@ -69,13 +81,7 @@ fn check(scores: &[f64], labels: &[u8]) -> Result<(usize, usize), MetricError> {
 /// assert_eq!(roc_auc(&[0.5, 0.5], &[1, 0]).unwrap(), 0.5);
 /// ```
 pub fn roc_auc(scores: &[f64], labels: &[u8]) -> Result<f64, MetricError> {
-    let (pos, neg) = check(scores, labels)?;
-    if pos == 0 || neg == 0 {
-        return Err(MetricError::OneClass {
-            positives: pos,
-            negatives: neg,
-        });
-    }
+    let (pos, neg) = check_both_classes(scores, labels)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut rank_sum_pos = 0.0;
@@ -108,13 +114,7 @@ pub struct RocPoint {
 
 /// ROC curve from (0, 0) to (1, 1), one point per distinct score.
 pub fn roc_curve(scores: &[f64], labels: &[u8]) -> Result<Vec<RocPoint>, MetricError> {
-    let (pos, neg) = check(scores, labels)?;
-    if pos == 0 || neg == 0 {
-        return Err(MetricError::OneClass {
-            positives: pos,
-            negatives: neg,
-        });
-    }
+    let (pos, neg) = check_both_classes(scores, labels)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut pts = vec![RocPoint {
