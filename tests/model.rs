@@ -104,7 +104,7 @@ fn tiny_batch_overfits() {
         .flat_map(|i| if i % 2 == 0 { [0.0, 1.0] } else { [1.0, 0.0] })
         .collect();
     let target = dev.tensor_from_vec(labels, (16, Const::<2>));
-    let batch = make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs);
+    let batch = make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs).unwrap();
     let mut opt = Adam::new(
         &net.params,
         AdamConfig {
@@ -159,7 +159,7 @@ fn checkpoint_round_trip_and_failures() {
     // Move BatchNorm's running statistics off their defaults, so the test
     // shows they are saved too.
     let _ = net
-        .forward_train(&make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs))
+        .forward_train(&make_batch(&dev, &knfp_only(), ViewSet::KNFP, &refs).unwrap())
         .unwrap();
     let before = predict_proba(&net, &dev, &knfp_only(), &refs, 16).unwrap();
 
@@ -311,4 +311,78 @@ fn interrupted_run_resumes_from_its_last_epoch() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("other settings"), "{err}");
+}
+
+/// A descriptor that produces NaN, to drive the loss non-finite.
+struct Poisoned;
+impl circssnn::features::Descriptor<84> for Poisoned {
+    fn name(&self) -> &str {
+        "poisoned"
+    }
+    fn encode_into(&self, _seq: &[u8], out: &mut [f32]) {
+        out.fill(f32::NAN);
+    }
+}
+
+#[test]
+fn non_finite_features_and_loss_stop_training_with_a_clear_error() {
+    let ds = Registry::scan(&default_root())
+        .expect("set CIRCSSNN_DATA")
+        .get("WTAP")
+        .unwrap()
+        .load(LengthPolicy::STRICT)
+        .unwrap();
+    let sp = split::stratified(&ds.labels, &Default::default());
+    let dev = Cpu::seed_from_u64(1);
+    let one_epoch = TrainConfig {
+        epochs: 1,
+        ..Default::default()
+    };
+
+    // NaN features would be silently zeroed by ReLU; they are refused instead.
+    static P: Poisoned = Poisoned;
+    let desc = Descriptors::<BERT_SMALL> {
+        knfp: Some(&P),
+        vec: None,
+        bert: None,
+    };
+    let err = fit(
+        &mut Net::new(&dev, ModelConfig::default()),
+        &dev,
+        &desc,
+        &ds,
+        &sp,
+        &one_epoch,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TrainError::NonFiniteFeature { .. }), "{err}");
+    assert!(
+        err.to_string().contains("descriptor poisoned produced NaN"),
+        "{err}"
+    );
+
+    // A learning rate of 1e30 overflows the weights after the first step.
+    let wild = TrainConfig {
+        lr: 1e30,
+        ..one_epoch
+    };
+    let err = fit(
+        &mut Net::new(&dev, ModelConfig::default()),
+        &dev,
+        &knfp_only(),
+        &ds,
+        &sp,
+        &wild,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, TrainError::NonFiniteLoss { epoch: 1, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("training diverged") && err.to_string().contains("--lr"),
+        "{err}"
+    );
 }

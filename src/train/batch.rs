@@ -2,10 +2,10 @@
 //! time (never a whole set: AGO2's three views would be 40,000 x 101 x 882
 //! floats), and scoring windows with a trained network.
 
-use dfdx::prelude::{Axis, Const, Device, Tensor};
+use dfdx::prelude::{Axis, Const, Device};
 
 use crate::features::Descriptor;
-use crate::model::{CircSsnn, Elem, ViewBatch, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM};
+use crate::model::{CircSsnn, Elem, ViewBatch, ViewInput, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM};
 
 use super::TrainError;
 
@@ -39,9 +39,24 @@ fn view<const V: usize, D: Device<Elem>>(
     desc: Option<&dyn Descriptor<V>>,
     on: bool,
     seqs: &[&[u8]],
-) -> Option<Tensor<(usize, Const<POSITIONS>, Const<V>), Elem, D>> {
-    let desc = desc.filter(|_| on)?;
-    Some(dev.tensor_from_vec(desc.encode_batch(seqs), (seqs.len(), Const, Const)))
+) -> Result<Option<ViewInput<V, D>>, TrainError> {
+    let Some(desc) = desc.filter(|_| on) else {
+        return Ok(None);
+    };
+    let values = desc.encode_batch(seqs);
+    // NaN would not reach the loss: ReLU maps it to 0 and the network would
+    // silently learn from garbage, so it is caught here.
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        let window = i / (POSITIONS * V);
+        return Err(TrainError::NonFiniteFeature {
+            descriptor: desc.name().to_string(),
+            window: String::from_utf8_lossy(seqs[window]).into_owned(),
+            value: values[i],
+        });
+    }
+    Ok(Some(
+        dev.tensor_from_vec(values, (seqs.len(), Const, Const)),
+    ))
 }
 
 /// Encode `seqs` into the views `views` selects.
@@ -50,12 +65,12 @@ pub fn make_batch<const BERT: usize, D: Device<Elem>>(
     desc: &Descriptors<'_, BERT>,
     views: ViewSet,
     seqs: &[&[u8]],
-) -> ViewBatch<BERT, D> {
-    ViewBatch {
-        knfp: view(dev, desc.knfp, views.knfp, seqs),
-        vec: view(dev, desc.vec, views.vec, seqs),
-        bert: view(dev, desc.bert, views.bert, seqs),
-    }
+) -> Result<ViewBatch<BERT, D>, TrainError> {
+    Ok(ViewBatch {
+        knfp: view(dev, desc.knfp, views.knfp, seqs)?,
+        vec: view(dev, desc.vec, views.vec, seqs)?,
+        bert: view(dev, desc.bert, views.bert, seqs)?,
+    })
 }
 
 /// Probability that each window is bound, in evaluation mode, `batch_size`
@@ -70,7 +85,7 @@ pub fn predict_proba<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     desc.check(net.config.views)?;
     let mut out = Vec::with_capacity(seqs.len());
     for chunk in seqs.chunks(batch_size.max(1)) {
-        let batch = make_batch(dev, desc, net.config.views, chunk);
+        let batch = make_batch(dev, desc, net.config.views, chunk)?;
         let probs = net.forward_eval(&batch)?.softmax::<Axis<1>>();
         out.extend(probs.as_vec().chunks(2).map(|p| p[1] as f64));
     }

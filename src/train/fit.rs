@@ -268,7 +268,7 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         // of one would break BatchNorm's statistics.
         for (step, idx) in order.chunks_exact(cfg.batch_size).enumerate() {
             let (seqs, labels) = pick(data, idx);
-            let batch = make_batch(dev, desc, net.config.views, &seqs);
+            let batch = make_batch(dev, desc, net.config.views, &seqs)?;
             let onehot: Vec<Elem> = labels
                 .iter()
                 .flat_map(|&y| if y == 1 { [0.0, 1.0] } else { [1.0, 0.0] })

@@ -39,6 +39,16 @@ pub enum TrainError {
         /// The loss value.
         loss: f32,
     },
+    /// A descriptor produced NaN or infinity.
+    #[error("descriptor {descriptor} produced {value} for window {window}")]
+    NonFiniteFeature {
+        /// Descriptor name.
+        descriptor: String,
+        /// The window (bases) it was encoding.
+        window: String,
+        /// The value.
+        value: f32,
+    },
     /// A view was asked for whose descriptor is not available.
     #[error(
         "view {0} has no descriptor: this version of circssnn computes KNFP only \
