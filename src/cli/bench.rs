@@ -8,7 +8,7 @@ use circssnn::features::{kmer_counts, knfp_batch, knfp_into, KNFP_LEN};
 use circssnn::model::{ViewSet, BERT_PAPER, BERT_SMALL};
 use circssnn::train::throughput::measure;
 
-use super::Common;
+use super::{with_device, Common};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -89,15 +89,17 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
 
     let mut rows = Vec::new();
     let want = |p: &str| args.profile == "all" || args.profile == p;
-    if want("small") {
-        rows.push(measure::<BERT_SMALL>("small", ViewSet::KNFP, args.steps)?);
-        rows.push(measure::<BERT_SMALL>("small", ViewSet::ALL, args.steps)?);
-    }
-    if want("paper") {
-        rows.push(measure::<BERT_PAPER>("paper", ViewSet::ALL, args.steps)?);
-    }
+    with_device!(common.device, 0, dev: Dev => {
+        if want("small") {
+            rows.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, args.steps)?);
+            rows.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::ALL, args.steps)?);
+        }
+        if want("paper") {
+            rows.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, args.steps)?);
+        }
+    });
     if !rows.is_empty() {
-        println!("\nCircSSNN network, depth 1, dfdx CPU ({} threads); train = forward + backward + Adam, batch 64; inference batch 256", rayon::current_num_threads());
+        println!("\nCircSSNN network, depth 1, dfdx on {:?} ({} CPU threads); train = forward + backward + Adam, batch 64; inference batch 256; peak = host RSS", common.device, rayon::current_num_threads());
         println!(
             "{:<8} {:<15} {:>6} {:>12} {:>12} {:>10}",
             "profile", "views", "BERT", "train win/s", "infer win/s", "peak MiB"

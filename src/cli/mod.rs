@@ -39,7 +39,52 @@ pub struct Common {
     /// Keep the central 101 nt of longer windows instead of rejecting them.
     #[arg(long, global = true)]
     pub trim: bool,
+    /// Where the network runs: cpu, or cuda (needs a build with `--features cuda`).
+    #[arg(long, global = true, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
 }
+
+/// Compute device of the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceKind {
+    /// dfdx's CPU backend (gemm + rayon).
+    Cpu,
+    /// dfdx's CUDA backend (cuBLAS + NVRTC), GPU 0.
+    Cuda,
+}
+
+/// Run `$body` with `$D` bound to the dfdx device type chosen by `$kind` and
+/// `$dev` to a device seeded with `$seed`.
+macro_rules! with_device {
+    ($kind:expr, $seed:expr, $dev:ident : $D:ident => $body:expr) => {
+        match $kind {
+            $crate::cli::DeviceKind::Cpu => {
+                #[allow(dead_code)]
+                type $D = dfdx::prelude::Cpu;
+                let $dev = dfdx::prelude::Cpu::seed_from_u64($seed);
+                $body
+            }
+            $crate::cli::DeviceKind::Cuda => {
+                #[cfg(feature = "cuda")]
+                {
+                    #[allow(dead_code)]
+                    type $D = dfdx::prelude::Cuda;
+                    let $dev = dfdx::prelude::Cuda::try_seed_from_u64($seed)
+                        .map_err(|e| anyhow::anyhow!("cannot open CUDA device 0: {e:?}"))?;
+                    $body
+                }
+                #[cfg(not(feature = "cuda"))]
+                {
+                    anyhow::bail!(
+                        "this circssnn was built without CUDA; build it with `cargo build --release --features cuda` \
+                         (see README, GPU section)"
+                    )
+                }
+            }
+        }
+    };
+}
+pub(crate) use with_device;
 
 impl Common {
     pub fn policy(&self) -> LengthPolicy {

@@ -3,7 +3,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use dfdx::prelude::Cpu;
 
 use circssnn::data::fasta::read_records;
 use circssnn::data::{Registry, Split};
@@ -15,7 +14,7 @@ use circssnn::train::fit::RunDir;
 use circssnn::train::{fit, load_checkpoint, predict_proba, Descriptors, FitReport, TrainConfig};
 
 use super::baseline::{make_split, SplitKind};
-use super::Common;
+use super::{with_device, Common};
 
 /// The CLI's networks: the small BERT width (the BERT view is not computed yet).
 const BERT: usize = BERT_SMALL;
@@ -156,12 +155,11 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         out.display()
     );
     let t0 = Instant::now();
-    let report = with_depth!(a.depth, DEPTH => {
-        let dev = Cpu::seed_from_u64(a.seed);
-        let mut net = CircSsnn::<BERT, DEPTH, Cpu>::new(&dev, model);
+    let report = with_depth!(a.depth, DEPTH => with_device!(common.device, a.seed, dev: Dev => {
+        let mut net = CircSsnn::<BERT, DEPTH, Dev>::new(&dev, model);
         let run = RunDir { dir: &out, meta: meta.clone(), resume: a.resume };
         fit(&mut net, &dev, &descriptors(a.views), &ds, &split, &cfg, Some(&run))?
-    });
+    }));
     let seconds = t0.elapsed().as_secs_f64();
     write_outputs(&out, &meta, &report, &split, seconds)?;
     print_report(&ds.name, &report);
@@ -299,11 +297,10 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
         .map(|&i| ds.records[i].seq.as_slice())
         .collect();
     let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
-    let probs = with_depth!(meta.depth, DEPTH => {
-        let dev = Cpu::default();
-        let (net, _) = load_checkpoint::<BERT, DEPTH, Cpu>(&dev, &a.model, "best")?;
+    let probs = with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
+        let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, &a.model, "best")?;
         predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
-    });
+    }));
     let m = circssnn::eval::binary_metrics(&probs, &labels, 0.5)?;
     println!(
         "{} test part ({} windows, {} split seed {}): AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
@@ -325,11 +322,10 @@ pub fn predict(common: &Common, a: PredictArgs) -> Result<()> {
     let meta = load_meta(&a.model, "best")?;
     let records = read_records(&a.input, common.policy())?;
     let seqs: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
-    let probs = with_depth!(meta.depth, DEPTH => {
-        let dev = Cpu::default();
-        let (net, _) = load_checkpoint::<BERT, DEPTH, Cpu>(&dev, &a.model, "best")?;
+    let probs = with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
+        let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, &a.model, "best")?;
         predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
-    });
+    }));
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     w.write_record(["id", "probability"])?;
     for (r, p) in records.iter().zip(&probs) {

@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::optim::{Adam, AdamConfig, Optimizer, OptimizerUpdateError, WeightDecay};
-use dfdx::prelude::{Const, Cpu, SampleTensor};
-use dfdx::tensor::TensorFromVec;
+use dfdx::prelude::{Const, Device};
+
 use dfdx::tensor_ops::Backward;
 use serde::Serialize;
 
 use super::TrainError;
-use crate::model::{CircSsnn, ModelConfig, ViewBatch, ViewSet};
+use crate::model::{CircSsnn, Elem, ModelConfig, ViewBatch, ViewSet};
 
 /// One row of the benchmark table.
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +44,11 @@ pub fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn random_batch<const BERT: usize>(dev: &Cpu, views: ViewSet, n: usize) -> ViewBatch<BERT, Cpu> {
+fn random_batch<const BERT: usize, D: Device<Elem>>(
+    dev: &D,
+    views: ViewSet,
+    n: usize,
+) -> ViewBatch<BERT, D> {
     ViewBatch {
         knfp: views
             .knfp
@@ -58,18 +62,20 @@ fn random_batch<const BERT: usize>(dev: &Cpu, views: ViewSet, n: usize) -> ViewB
     }
 }
 
-/// Measure a depth-1 network of BERT width `BERT` reading `views`:
+/// Measure a depth-1 network of BERT width `BERT` reading `views` on `dev`:
 /// one warm-up, then `steps` timed training steps of 64 and `steps` timed
-/// inference batches of 256.
-pub fn measure<const BERT: usize>(
+/// inference batches of 256. Each timing ends by reading a result back to
+/// the host, so asynchronous (CUDA) work is included. Peak memory is the
+/// host process's, not the GPU's.
+pub fn measure<const BERT: usize, D: Device<Elem>>(
+    dev: &D,
     profile: &str,
     views: ViewSet,
     steps: usize,
 ) -> Result<Throughput, TrainError> {
     reset_peak_memory();
-    let dev = Cpu::seed_from_u64(0);
-    let mut net = CircSsnn::<BERT, 1, Cpu>::new(
-        &dev,
+    let mut net = CircSsnn::<BERT, 1, D>::new(
+        dev,
         ModelConfig {
             views,
             ..Default::default()
@@ -84,7 +90,7 @@ pub fn measure<const BERT: usize>(
             weight_decay: Some(WeightDecay::L2(3e-4)),
         },
     );
-    let train_batch = random_batch::<BERT>(&dev, views, 64);
+    let train_batch = random_batch::<BERT, D>(dev, views, 64);
     let onehot: Vec<f32> = (0..64)
         .flat_map(|i| if i % 2 == 0 { [0.0, 1.0] } else { [1.0, 0.0] })
         .collect();
@@ -102,14 +108,17 @@ pub fn measure<const BERT: usize>(
     for _ in 0..steps {
         step()?;
     }
+    std::hint::black_box(net.params.head.fc3.bias.as_vec());
     let train_per_s = (64 * steps) as f64 / t0.elapsed().as_secs_f64();
 
-    let infer_batch = random_batch::<BERT>(&dev, views, 256);
+    let infer_batch = random_batch::<BERT, D>(dev, views, 256);
     net.forward_eval(&infer_batch)?;
     let t0 = Instant::now();
+    let mut last = None;
     for _ in 0..steps {
-        std::hint::black_box(net.forward_eval(&infer_batch)?);
+        last = Some(net.forward_eval(&infer_batch)?);
     }
+    std::hint::black_box(last.map(|l| l.as_vec()));
     let infer_per_s = (256 * steps) as f64 / t0.elapsed().as_secs_f64();
     Ok(Throughput {
         profile: profile.to_string(),
