@@ -51,4 +51,11 @@ export CUDA_ROOT="$ROOT" CUDA_COMPUTE_CAP="$CAP"
 export PATH="$WORK/stubs:$ROOT/bin:$PATH"
 export RUSTFLAGS="${RUSTFLAGS:-} -L $WORK/stubs"
 cargo build --release --locked --features cuda --target-dir target/cuda
-ls -la target/cuda/release/circssnn
+# The CPU-vs-GPU agreement test, as a binary to carry to the GPU machine.
+TEST_BIN=$(cargo test --release --locked --features cuda --target-dir target/cuda --test cuda --no-run \
+  --message-format=json 2>/dev/null | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "cuda" and m.get("executable"): print(m["executable"])')
+cp "$TEST_BIN" target/cuda/cuda-agreement-test
+ls -la target/cuda/release/circssnn target/cuda/cuda-agreement-test
