@@ -2,7 +2,7 @@
 //! tiny batch overfits, checkpoints round-trip exactly and fail clearly, and
 //! the same seed gives the same run.
 
-use circssnn::data::{default_root, split, LengthPolicy, Registry};
+use circssnn::data::{default_root, split, Dataset, LengthPolicy, Registry, Split};
 use circssnn::features::Knfp;
 use circssnn::model::block::TransformerBlock;
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
@@ -129,6 +129,18 @@ fn tiny_batch_overfits() {
     assert!(last < 0.05, "16 windows should be memorised, loss {last}");
 }
 
+/// The smallest real set, with the default split.
+fn wtap() -> (Dataset, Split) {
+    let ds = Registry::scan(&default_root())
+        .expect("benchmark data: set CIRCSSNN_DATA")
+        .get("WTAP")
+        .unwrap()
+        .load(LengthPolicy::STRICT)
+        .unwrap();
+    let sp = split::stratified(&ds.labels, &Default::default());
+    (ds, sp)
+}
+
 fn meta(depth: usize) -> CheckpointMeta {
     CheckpointMeta {
         format_version: FORMAT_VERSION,
@@ -216,13 +228,7 @@ fn unavailable_view_is_a_clear_error() {
 
 #[test]
 fn same_seed_same_run_on_real_data() {
-    let ds = Registry::scan(&default_root())
-        .expect("set CIRCSSNN_DATA")
-        .get("WTAP")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap();
-    let sp = split::stratified(&ds.labels, &Default::default());
+    let (ds, sp) = wtap();
     let cfg = TrainConfig {
         epochs: 1,
         ..Default::default()
@@ -239,13 +245,7 @@ fn same_seed_same_run_on_real_data() {
 #[test]
 fn interrupted_run_resumes_from_its_last_epoch() {
     use circssnn::train::fit::RunDir;
-    let ds = Registry::scan(&default_root())
-        .expect("set CIRCSSNN_DATA")
-        .get("WTAP")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap();
-    let sp = split::stratified(&ds.labels, &Default::default());
+    let (ds, sp) = wtap();
     let dir = tempfile::tempdir().unwrap();
     let run = RunDir {
         dir: dir.path(),
@@ -326,13 +326,7 @@ impl circssnn::features::Descriptor<84> for Poisoned {
 
 #[test]
 fn non_finite_features_and_loss_stop_training_with_a_clear_error() {
-    let ds = Registry::scan(&default_root())
-        .expect("set CIRCSSNN_DATA")
-        .get("WTAP")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap();
-    let sp = split::stratified(&ds.labels, &Default::default());
+    let (ds, sp) = wtap();
     let dev = Cpu::seed_from_u64(1);
     let one_epoch = TrainConfig {
         epochs: 1,
