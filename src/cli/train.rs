@@ -45,7 +45,7 @@ macro_rules! with_depth {
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Data set to train on (default: TAF15, 2,934 windows, ~6 min on 2 cores).
+    /// Data set to train on (default: TAF15, 2,934 windows, ~4 min on 2 cores).
     #[arg(long = "rbp", default_value = "TAF15")]
     set: String,
     /// Descriptor views, comma-separated: knfp, vec, bert.
