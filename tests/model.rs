@@ -148,7 +148,7 @@ fn meta(depth: usize) -> CheckpointMeta {
         depth,
         model: ModelConfig::default(),
         set: "synthetic".into(),
-        split: "random".into(),
+        split: circssnn::data::split::SplitKind::Random,
         split_seed: 0,
         seed: 0,
         epoch: 1,

@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use circssnn::data::fasta::read_records;
+use circssnn::data::split::{split_dataset, SplitKind};
 use circssnn::data::{Registry, Split};
 use circssnn::features::Knfp;
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
@@ -13,7 +14,6 @@ use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
 use circssnn::train::fit::RunDir;
 use circssnn::train::{fit, load_checkpoint, predict_proba, Descriptors, FitReport, TrainConfig};
 
-use super::baseline::{make_split, SplitKind};
 use super::{with_device, Common};
 
 /// The CLI's networks: the small BERT width (the BERT view is not computed yet).
@@ -63,8 +63,8 @@ pub struct TrainArgs {
     /// Seed of weights, dropout and batch order.
     #[arg(long, default_value_t = 4)]
     seed: u64,
-    /// Which split.
-    #[arg(long, value_enum, default_value = "random")]
+    /// Which split: random or published (see `circssnn baseline --help`).
+    #[arg(long, default_value = "random")]
     split: SplitKind,
     /// Seed of the split.
     #[arg(long, default_value_t = 4)]
@@ -99,7 +99,7 @@ fn descriptors(views: ViewSet) -> Descriptors<'static, BERT> {
 pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
     let reg = Registry::scan(&common.data_dir)?;
     let ds = reg.get(&a.set)?.load(common.policy())?;
-    let split = make_split(&ds, a.split, a.split_seed);
+    let split = split_dataset(&ds, a.split, a.split_seed);
     let out = a.out.clone().unwrap_or_else(|| {
         let name = format!(
             "{}-{}-{:?}-d{}-s{}",
@@ -136,7 +136,7 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         depth: a.depth,
         model,
         set: ds.name.clone(),
-        split: format!("{:?}", a.split).to_lowercase(),
+        split: a.split,
         split_seed: a.split_seed,
         seed: a.seed,
         epoch: 0,
@@ -242,7 +242,7 @@ fn write_outputs(
             meta.model.views.names(),
             format!("{:?}", meta.model.norm).to_lowercase(),
             meta.depth.to_string(),
-            meta.split.clone(),
+            meta.split.to_string(),
             meta.split_seed.to_string(),
             meta.seed.to_string(),
             r.best_epoch.to_string(),
@@ -285,12 +285,7 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
     let ds = reg
         .get(a.set.as_deref().unwrap_or(&meta.set))?
         .load(common.policy())?;
-    let kind = if meta.split == "published" {
-        SplitKind::Published
-    } else {
-        SplitKind::Random
-    };
-    let split = make_split(&ds, kind, meta.split_seed);
+    let split = split_dataset(&ds, meta.split, meta.split_seed);
     let seqs: Vec<&[u8]> = split
         .test
         .iter()

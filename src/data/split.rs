@@ -15,6 +15,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_mt::Mt;
 use serde::{Deserialize, Serialize};
 
+use super::registry::{Dataset, SetKind};
+
 /// Indices into a [`Dataset`](super::Dataset), each part sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Split {
@@ -45,6 +47,71 @@ impl Default for SplitConfig {
             valid_frac: 0.1,
             seed: 4,
         }
+    }
+}
+
+/// Which split rule a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitKind {
+    /// [`stratified`] 80/20 with 10% of training held for validation.
+    #[default]
+    Random,
+    /// The authors' split ([`published`]), validation carved from its training part.
+    Published,
+}
+
+impl std::str::FromStr for SplitKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "random" => Ok(Self::Random),
+            "published" => Ok(Self::Published),
+            _ => Err(format!("unknown split {s:?}: use random or published")),
+        }
+    }
+}
+
+impl std::fmt::Display for SplitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Random => "random",
+            Self::Published => "published",
+        })
+    }
+}
+
+/// The split `ds` gets under `kind` with `seed`. Linear sets always keep
+/// their official test file (validation comes from their official training
+/// file); circular sets follow `kind`.
+///
+/// ```no_run
+/// use circssnn::data::{default_root, split, Registry};
+/// let ds = Registry::scan(&default_root())?.get("TIAL1")?.load(Default::default())?;
+/// let sp = split::split_dataset(&ds, split::SplitKind::Published, 4);
+/// assert_eq!(sp.train.len() + sp.valid.len(), 8730);
+/// # Ok::<(), circssnn::DataError>(())
+/// ```
+pub fn split_dataset(ds: &Dataset, kind: SplitKind, seed: u64) -> Split {
+    let cfg = SplitConfig {
+        seed,
+        ..Default::default()
+    };
+    match (ds.kind, ds.test_start) {
+        (SetKind::Linear, Some(t)) => {
+            let train: Vec<usize> = (0..t).collect();
+            with_fixed_test(
+                &ds.labels,
+                &train,
+                (t..ds.len()).collect(),
+                cfg.valid_frac,
+                seed,
+            )
+        }
+        _ => match kind {
+            SplitKind::Random => stratified(&ds.labels, &cfg),
+            SplitKind::Published => published(&ds.labels, cfg.valid_frac, seed),
+        },
     }
 }
 

@@ -11,6 +11,7 @@ use dfdx::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
+use crate::data::split::SplitKind;
 use crate::model::{CircSsnn, Elem, ModelConfig};
 use crate::output::write_atomic;
 
@@ -30,8 +31,8 @@ pub struct CheckpointMeta {
     pub model: ModelConfig,
     /// Data set trained on.
     pub set: String,
-    /// Split kind (`random` or `published`).
-    pub split: String,
+    /// Split rule.
+    pub split: SplitKind,
     /// Split seed.
     pub split_seed: u64,
     /// Training seed.
