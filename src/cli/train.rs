@@ -269,6 +269,16 @@ fn write_outputs(
     Ok(())
 }
 
+/// P(bound) for `seqs` from the best checkpoint in `dir`, on the chosen device.
+fn score(common: &Common, dir: &Path, meta: &CheckpointMeta, seqs: &[&[u8]]) -> Result<Vec<f64>> {
+    Ok(
+        with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
+            let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
+            predict_proba(&net, &dev, &descriptors(meta.model.views), seqs, 256)?
+        })),
+    )
+}
+
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
     /// Run folder written by `circssnn train`.
@@ -292,10 +302,7 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
         .map(|&i| ds.records[i].seq.as_slice())
         .collect();
     let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
-    let probs = with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
-        let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, &a.model, "best")?;
-        predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
-    }));
+    let probs = score(common, &a.model, &meta, &seqs)?;
     let m = circssnn::eval::binary_metrics(&probs, &labels, 0.5)?;
     println!(
         "{} test part ({} windows, {} split seed {}): AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
@@ -317,10 +324,7 @@ pub fn predict(common: &Common, a: PredictArgs) -> Result<()> {
     let meta = load_meta(&a.model, "best")?;
     let records = read_records(&a.input, common.policy())?;
     let seqs: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
-    let probs = with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
-        let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, &a.model, "best")?;
-        predict_proba(&net, &dev, &descriptors(meta.model.views), &seqs, 256)?
-    }));
+    let probs = score(common, &a.model, &meta, &seqs)?;
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     w.write_record(["id", "probability"])?;
     for (r, p) in records.iter().zip(&probs) {
