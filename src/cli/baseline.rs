@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use circssnn::baseline::{run_baseline, BaselineConfig, BaselineReport};
 use circssnn::data::split::{split_dataset, SplitKind};
 use circssnn::data::{Registry, SetKind};
+use circssnn::eval::BinaryMetrics;
 use circssnn::output::write_atomic;
 
 use super::Common;
@@ -111,36 +112,22 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
     if let Some(out) = &args.out {
         write_atomic(out, |w| {
             let mut csv = csv::Writer::from_writer(w);
-            csv.write_record([
-                "set",
-                "split",
-                "seed",
-                "n_train",
-                "n_test",
-                "auc",
-                "accuracy",
-                "precision",
-                "recall",
-                "f1",
-                "mcc",
-                "valid_auc",
-            ])?;
+            let header = ["set", "split", "seed", "n_train", "n_test"]
+                .into_iter()
+                .chain(BinaryMetrics::CSV_COLUMNS)
+                .chain(["valid_auc"]);
+            csv.write_record(header)?;
             for r in &reports {
-                let t = &r.test;
-                csv.write_record([
+                let mut row = vec![
                     r.set.clone(),
                     args.split.to_string(),
                     args.seed.to_string(),
                     r.n_train.to_string(),
-                    t.n.to_string(),
-                    t.auc.to_string(),
-                    t.accuracy.to_string(),
-                    t.precision.to_string(),
-                    t.recall.to_string(),
-                    t.f1.to_string(),
-                    t.mcc.to_string(),
-                    r.valid.map_or(String::new(), |v| v.auc.to_string()),
-                ])?;
+                    r.test.n.to_string(),
+                ];
+                row.extend(r.test.csv_values());
+                row.push(r.valid.map_or(String::new(), |v| v.auc.to_string()));
+                csv.write_record(row)?;
             }
             csv.flush()
         })

@@ -7,6 +7,7 @@ use clap::Args;
 use circssnn::data::fasta::read_records;
 use circssnn::data::split::{split_dataset, SplitKind};
 use circssnn::data::{Registry, Split};
+use circssnn::eval::BinaryMetrics;
 use circssnn::features::Knfp;
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
 use circssnn::output::write_atomic;
@@ -217,7 +218,7 @@ fn write_outputs(
     })?;
     write_atomic(&out.join("metrics.csv"), |w| {
         let mut c = csv::Writer::from_writer(w);
-        c.write_record([
+        let header = [
             "set",
             "views",
             "norm",
@@ -226,18 +227,12 @@ fn write_outputs(
             "split_seed",
             "seed",
             "best_epoch",
-            "auc",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "mcc",
-            "valid_auc",
-            "published_auc",
-            "seconds",
-        ])?;
-        let t = &r.test;
-        c.write_record([
+        ]
+        .into_iter()
+        .chain(BinaryMetrics::CSV_COLUMNS)
+        .chain(["valid_auc", "published_auc", "seconds"]);
+        c.write_record(header)?;
+        let mut row = vec![
             meta.set.clone(),
             meta.model.views.names(),
             format!("{:?}", meta.model.norm).to_lowercase(),
@@ -246,16 +241,14 @@ fn write_outputs(
             meta.split_seed.to_string(),
             meta.seed.to_string(),
             r.best_epoch.to_string(),
-            t.auc.to_string(),
-            t.accuracy.to_string(),
-            t.precision.to_string(),
-            t.recall.to_string(),
-            t.f1.to_string(),
-            t.mcc.to_string(),
+        ];
+        row.extend(r.test.csv_values());
+        row.extend([
             r.valid.auc.to_string(),
             r.published.auc.to_string(),
             format!("{seconds:.1}"),
-        ])?;
+        ]);
+        c.write_record(row)?;
         c.flush()
     })?;
     write_atomic(&out.join("history.csv"), |w| {

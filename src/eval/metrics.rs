@@ -168,6 +168,25 @@ pub struct BinaryMetrics {
     pub fn_: usize,
 }
 
+impl BinaryMetrics {
+    /// Names of the [`csv_values`](Self::csv_values) columns, in order.
+    pub const CSV_COLUMNS: [&'static str; 6] =
+        ["auc", "accuracy", "precision", "recall", "f1", "mcc"];
+
+    /// The headline metrics as CSV fields, in [`CSV_COLUMNS`](Self::CSV_COLUMNS) order.
+    pub fn csv_values(&self) -> [String; 6] {
+        [
+            self.auc,
+            self.accuracy,
+            self.precision,
+            self.recall,
+            self.f1,
+            self.mcc,
+        ]
+        .map(|v| v.to_string())
+    }
+}
+
 /// All metrics, calling `score >= threshold` positive (0.5 for probabilities).
 ///
 /// ```
