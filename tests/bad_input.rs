@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use circssnn::data::fasta::read_records;
-use circssnn::data::{LengthPolicy, Registry};
+use circssnn::data::{Dataset, LengthPolicy, Registry};
 use circssnn::DataError;
 
 const W: &str = "ACGUACGUAC"; // 10 nt
@@ -29,6 +29,11 @@ fn gzip(text: &str) -> Vec<u8> {
 // flate2 is needletail's gzip backend; reuse it through needletail's re-export-free path.
 fn flate2_encoder() -> flate2::write::GzEncoder<Vec<u8>> {
     flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default())
+}
+
+/// Scan `root` and load `set` strictly.
+fn load_set(root: &Path, set: &str) -> Result<Dataset, DataError> {
+    Registry::scan(root)?.get(set)?.load(LengthPolicy::STRICT)
 }
 
 /// A data root with one circular set (`SET`) whose files are given.
@@ -73,12 +78,7 @@ fn accepts_lower_case_t_multiline_and_iupac() {
         text.as_bytes(),
         Some(format!(">n1\n{}\n", window()).as_bytes()),
     );
-    let ds = Registry::scan(&root)
-        .unwrap()
-        .get("set")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap();
+    let ds = load_set(&root, "set").unwrap();
     assert_eq!(
         ds.records[0].seq,
         window().as_bytes(),
@@ -184,12 +184,7 @@ fn empty_file_and_missing_negative() {
     ));
 
     let (_d2, root2) = circ_root(format!(">p\n{}\n", window()).as_bytes(), None);
-    let err = Registry::scan(&root2)
-        .unwrap()
-        .get("SET")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap_err();
+    let err = load_set(&root2, "SET").unwrap_err();
     assert!(
         matches!(
             err,
@@ -239,12 +234,7 @@ fn linear_labels_from_headers_and_missing_class() {
     let (_d, root) = lin_root(&gzip(&format!(
         "> chr2,-,5,105; class:0\n{w}\n> chr3,+,7,107; class:1\n{w}\n"
     )));
-    let ds = Registry::scan(&root)
-        .unwrap()
-        .get("9_TEST_hg19")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap();
+    let ds = load_set(&root, "9_TEST_hg19").unwrap();
     assert_eq!(ds.labels, vec![0, 1, 1, 0]);
     assert_eq!(ds.test_start, Some(2));
     assert_eq!(ds.records[0].id, "chr2,-,5,105");
@@ -256,12 +246,7 @@ fn linear_labels_from_headers_and_missing_class() {
     let (_d, root) = lin_root(&gzip(&format!(
         "> chr2,-,5,105; class:0\n{w}\n> chr3,+,7,107\n{w}\n"
     )));
-    let err = Registry::scan(&root)
-        .unwrap()
-        .get("9_TEST_hg19")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap_err();
+    let err = load_set(&root, "9_TEST_hg19").unwrap_err();
     assert!(
         matches!(err, DataError::MissingLabel { record: 2, .. }),
         "{err}"
@@ -287,12 +272,7 @@ fn corrupt_and_truncated_gzip() {
         *b ^= 0x5a;
     }
     let (_d, root) = lin_root(&flipped);
-    let err = Registry::scan(&root)
-        .unwrap()
-        .get("9_TEST_hg19")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap_err();
+    let err = load_set(&root, "9_TEST_hg19").unwrap_err();
     assert!(
         err.to_string()
             .contains("training_sample_0/sequences.fa.gz"),
@@ -303,24 +283,14 @@ fn corrupt_and_truncated_gzip() {
 
     let truncated = &good[..good.len() / 2];
     let (_d, root) = lin_root(truncated);
-    let err = Registry::scan(&root)
-        .unwrap()
-        .get("9_TEST_hg19")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap_err();
+    let err = load_set(&root, "9_TEST_hg19").unwrap_err();
     assert!(
         matches!(err, DataError::Parse { .. }),
         "truncated gzip must be an error, got {err}"
     );
 
     let (_d, root) = lin_root(&good[..12]);
-    let err = Registry::scan(&root)
-        .unwrap()
-        .get("9_TEST_hg19")
-        .unwrap()
-        .load(LengthPolicy::STRICT)
-        .unwrap_err();
+    let err = load_set(&root, "9_TEST_hg19").unwrap_err();
     assert!(
         matches!(err, DataError::Parse { .. }),
         "gzip header only: {err}"

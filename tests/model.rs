@@ -253,39 +253,26 @@ fn interrupted_run_resumes_from_its_last_epoch() {
         resume: true,
     };
     let dev = Cpu::seed_from_u64(2);
+    // Each call starts from a fresh network, as a restarted process would.
+    let train = |cfg: TrainConfig| {
+        let mut net = Net::new(&dev, ModelConfig::default());
+        fit(&mut net, &dev, &knfp_only(), &ds, &sp, &cfg, Some(&run))
+    };
 
     // "Interrupted" after one of two epochs.
-    let mut net = Net::new(&dev, ModelConfig::default());
-    let one = fit(
-        &mut net,
-        &dev,
-        &knfp_only(),
-        &ds,
-        &sp,
-        &TrainConfig {
-            epochs: 1,
-            ..Default::default()
-        },
-        Some(&run),
-    )
+    let one = train(TrainConfig {
+        epochs: 1,
+        ..Default::default()
+    })
     .unwrap();
     assert!(
         dir.path().join("last.safetensors").is_file() && dir.path().join("state.json").is_file()
     );
 
-    let mut fresh = Net::new(&dev, ModelConfig::default());
-    let two = fit(
-        &mut fresh,
-        &dev,
-        &knfp_only(),
-        &ds,
-        &sp,
-        &TrainConfig {
-            epochs: 2,
-            ..Default::default()
-        },
-        Some(&run),
-    )
+    let two = train(TrainConfig {
+        epochs: 2,
+        ..Default::default()
+    })
     .unwrap();
     assert_eq!(two.resumed_after, Some(1));
     assert_eq!(two.history.len(), 2);
@@ -295,20 +282,11 @@ fn interrupted_run_resumes_from_its_last_epoch() {
     );
 
     // Other settings in the same folder are refused rather than mixed.
-    let other = TrainConfig {
+    let err = train(TrainConfig {
         epochs: 3,
         lr: 1e-3,
         ..Default::default()
-    };
-    let err = fit(
-        &mut Net::new(&dev, ModelConfig::default()),
-        &dev,
-        &knfp_only(),
-        &ds,
-        &sp,
-        &other,
-        Some(&run),
-    )
+    })
     .unwrap_err();
     assert!(err.to_string().contains("other settings"), "{err}");
 }
