@@ -205,6 +205,9 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     let mut history: Vec<EpochRecord> = Vec::new();
     let mut best_epoch = 0;
     let mut best_net = net.clone();
+    // Validation and test metrics of `best_net`, kept from the epoch that
+    // chose it; `None` only when the best epoch came from a resumed run.
+    let mut best_metrics: Option<(BinaryMetrics, BinaryMetrics)> = None;
     let mut resumed_after = None;
     if let Some(run) = run.filter(|r| r.resume) {
         if let Some(state) = read_state(run.dir)? {
@@ -296,9 +299,11 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         }
 
         let valid_p = predict_proba(net, dev, desc, &valid_x, cfg.eval_batch)?;
-        let valid_auc = binary_metrics(&valid_p, &valid_y, 0.5)?.auc;
+        let valid_m = binary_metrics(&valid_p, &valid_y, 0.5)?;
+        let valid_auc = valid_m.auc;
         let test_p = predict_proba(net, dev, desc, &test_x, cfg.eval_batch)?;
-        let test_auc = binary_metrics(&test_p, &test_y, 0.5)?.auc;
+        let test_m = binary_metrics(&test_p, &test_y, 0.5)?;
+        let test_auc = test_m.auc;
         let shuffled_p: Vec<f64> = test_order.iter().map(|&i| test_p[i]).collect();
         let shuffled_y: Vec<u8> = test_order.iter().map(|&i| test_y[i]).collect();
         let batch_mean = published_batch_mean(&shuffled_p, &shuffled_y, PUBLISHED_BATCH)?.auc;
@@ -320,6 +325,7 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         if improved {
             best_epoch = epoch;
             best_net = net.clone();
+            best_metrics = Some((valid_m, test_m));
         }
         if let Some(run) = run {
             let meta = CheckpointMeta {
@@ -349,16 +355,21 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     }
 
     *net = best_net;
-    let valid = binary_metrics(
-        &predict_proba(net, dev, desc, &valid_x, cfg.eval_batch)?,
-        &valid_y,
-        0.5,
-    )?;
-    let test = binary_metrics(
-        &predict_proba(net, dev, desc, &test_x, cfg.eval_batch)?,
-        &test_y,
-        0.5,
-    )?;
+    let (valid, test) = match best_metrics {
+        Some(m) => m,
+        None => (
+            binary_metrics(
+                &predict_proba(net, dev, desc, &valid_x, cfg.eval_batch)?,
+                &valid_y,
+                0.5,
+            )?,
+            binary_metrics(
+                &predict_proba(net, dev, desc, &test_x, cfg.eval_batch)?,
+                &test_y,
+                0.5,
+            )?,
+        ),
+    };
     let published = history
         .iter()
         .fold(None::<PublishedProtocol>, |best, r| match best {
