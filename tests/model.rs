@@ -151,6 +151,7 @@ fn meta(depth: usize) -> CheckpointMeta {
         split: circssnn::data::split::SplitKind::Random,
         split_seed: 0,
         seed: 0,
+        descriptors: Default::default(),
         epoch: 1,
         crate_version: "test".into(),
     }

@@ -4,6 +4,8 @@ use anyhow::Result;
 use clap::Args;
 
 use circssnn::data::Registry;
+use circssnn::features::bert::{Bert, BertConfig, BertDescriptor, KmerTokenizer};
+use circssnn::features::Descriptor;
 use circssnn::features::{kmer_counts, knfp_batch, knfp_into, KNFP_LEN};
 use circssnn::model::{ViewSet, BERT_PAPER, BERT_SMALL};
 use circssnn::train::throughput::measure;
@@ -116,10 +118,48 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
             );
         }
     }
+    if want("small") || want("paper") {
+        println!("\nk-mer BERT descriptor (forward of [CLS] + 99 3-mers + [SEP], random weights), dfdx on {:?}", common.device);
+        println!(
+            "{:<8} {:<18} {:>12}",
+            "profile", "shape D/L/H/F", "windows/s"
+        );
+        with_device!(common.device, 0, dev: Dev => {
+            if want("small") {
+                let r = bert_rate::<128, 4, 4, 512, Dev>(&dev, &seqs, 64, min);
+                println!("{:<8} {:<18} {:>12.1}", "small", "128/4/4/512", r);
+            }
+            if want("paper") {
+                let r = bert_rate::<768, 12, 12, 3072, Dev>(&dev, &seqs, 8, min);
+                println!("{:<8} {:<18} {:>12.1}", "paper", "768/12/12/3072", r);
+            }
+        });
+    }
     if let Some(path) = &args.json {
         circssnn::output::write_atomic(path, |w| {
             serde_json::to_writer_pretty(w, &rows).map_err(std::io::Error::other)
         })?;
     }
     Ok(())
+}
+
+/// Windows/s of a randomly initialised `D/L/H/F` BERT descriptor on batches
+/// of `batch` windows (the speed does not depend on the weights).
+fn bert_rate<const D: usize, const L: usize, const H: usize, const F: usize, Dev>(
+    dev: &Dev,
+    seqs: &[&[u8]],
+    batch: usize,
+    min: Duration,
+) -> f64
+where
+    Dev: dfdx::prelude::Device<f32> + Send + Sync,
+    BertDescriptor<D, L, H, F, Dev>: Descriptor<D>,
+{
+    let bert =
+        Bert::<D, L, H, F, Dev>::new(dev, BertConfig::new(D, L, H, F)).expect("a valid shape");
+    let desc = BertDescriptor::new(bert, KmerTokenizer::default(), String::new(), dev.clone());
+    let chunk = &seqs[..batch.min(seqs.len())];
+    rate(chunk.len(), min, || {
+        std::hint::black_box(desc.encode_batch(chunk));
+    })
 }

@@ -4,6 +4,8 @@
 mod baseline;
 mod bench;
 mod data;
+mod descriptors;
+mod embed;
 mod train;
 
 use std::path::PathBuf;
@@ -104,6 +106,9 @@ pub enum Command {
     Baseline(baseline::BaselineArgs),
     /// Throughput of the data and feature pipeline, as a table.
     Bench(bench::BenchArgs),
+    /// Train the learned descriptors (circRNA2Vec, k-mer BERT) and inspect them.
+    #[command(subcommand)]
+    Embed(embed::EmbedCommand),
     /// Train CircSSNN on one set; whole-test-set metrics of the best-validation epoch.
     Train(train::TrainArgs),
     /// Score a trained model on a set's test part.
@@ -117,6 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Data(cmd) => data::run(&cli.common, cmd),
         Command::Baseline(args) => baseline::run(&cli.common, args),
         Command::Bench(args) => bench::run(&cli.common, args),
+        Command::Embed(cmd) => embed::run(&cli.common, cmd),
         Command::Train(args) => train::train(&cli.common, args),
         Command::Evaluate(args) => train::evaluate(&cli.common, args),
         Command::Predict(args) => train::predict(&cli.common, args),

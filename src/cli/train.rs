@@ -6,19 +6,16 @@ use clap::Args;
 
 use circssnn::data::fasta::read_records;
 use circssnn::data::split::{split_dataset, SplitKind};
-use circssnn::data::{Registry, Split};
+use circssnn::data::{Registry, SetKind, Split};
 use circssnn::eval::BinaryMetrics;
-use circssnn::features::Knfp;
-use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet, BERT_SMALL};
+use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet};
 use circssnn::output::write_atomic;
 use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
 use circssnn::train::fit::RunDir;
-use circssnn::train::{fit, load_checkpoint, predict_proba, Descriptors, FitReport, TrainConfig};
+use circssnn::train::{fit, load_checkpoint, predict_proba, FitReport, TrainConfig};
 
+use super::descriptors::{with_bert_shape, Learned, LearnedArgs};
 use super::{with_device, Common};
-
-/// The CLI's networks: the small BERT width (the BERT view is not computed yet).
-const BERT: usize = BERT_SMALL;
 
 /// Depths the CLI can build (each is a separate type).
 const DEPTHS: &str = "1, 2 or 4";
@@ -83,18 +80,11 @@ pub struct TrainArgs {
     /// Continue an interrupted run in --out from its last finished epoch.
     #[arg(long)]
     resume: bool,
+    #[command(flatten)]
+    learned: LearnedArgs,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-}
-
-fn descriptors(views: ViewSet) -> Descriptors<'static, BERT> {
-    static KNFP: Knfp = Knfp;
-    Descriptors {
-        knfp: views.knfp.then_some(&KNFP as _),
-        vec: None,
-        bert: None,
-    }
 }
 
 pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
@@ -131,15 +121,20 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         progress: !a.quiet,
         ..Default::default()
     };
+    let bert_width = a.learned.bert_width(a.views)?;
+    // Learned descriptors are trained on circRNA windows only, so only a
+    // circRNA run can meet its own test windows in their corpus.
+    let corpus_check = (ds.kind == SetKind::Circular).then_some((a.split, a.split_seed));
     let meta = CheckpointMeta {
         format_version: FORMAT_VERSION,
-        bert_width: BERT,
+        bert_width,
         depth: a.depth,
         model,
         set: ds.name.clone(),
         split: a.split,
         split_seed: a.split_seed,
         seed: a.seed,
+        descriptors: Default::default(),
         epoch: 0,
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -156,11 +151,17 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         out.display()
     );
     let t0 = Instant::now();
-    let report = with_depth!(a.depth, DEPTH => with_device!(common.device, a.seed, dev: Dev => {
+    let windows: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+    let (report, meta) = with_bert_shape!(bert_width, (BERT, L, H, F) =>
+    with_depth!(a.depth, DEPTH => with_device!(common.device, a.seed, dev: Dev => {
         let mut net = CircSsnn::<BERT, DEPTH, Dev>::new(&dev, model);
+        let learned = Learned::<BERT, L, H, F, Dev>::load(&dev, &a.learned, a.views, corpus_check, None)?;
+        let cache = learned.cached_bert(&a.learned, &ds.name, &windows, !a.quiet)?;
+        let desc = learned.descriptors(a.views, cache.as_ref().map(|c| c as _));
+        let meta = CheckpointMeta { descriptors: learned.sources.clone(), ..meta };
         let run = RunDir { dir: &out, meta: meta.clone(), resume: a.resume };
-        fit(&mut net, &dev, &descriptors(a.views), &ds, &split, &cfg, Some(&run))?
-    }));
+        (fit(&mut net, &dev, &desc, &ds, &split, &cfg, Some(&run))?, meta)
+    })));
     let seconds = t0.elapsed().as_secs_f64();
     write_outputs(&out, &meta, &report, &split, seconds)?;
     print_report(&ds.name, &report);
@@ -262,14 +263,29 @@ fn write_outputs(
     Ok(())
 }
 
-/// P(bound) for `seqs` from the best checkpoint in `dir`, on the chosen device.
-fn score(common: &Common, dir: &Path, meta: &CheckpointMeta, seqs: &[&[u8]]) -> Result<Vec<f64>> {
-    Ok(
-        with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
-            let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
-            predict_proba(&net, &dev, &descriptors(meta.model.views), seqs, 256)?
-        })),
-    )
+/// P(bound) for `seqs` from the best checkpoint in `dir`, on the chosen
+/// device, with the descriptor models the network was trained with. With
+/// `cache`, the BERT view is read through the cache of that set's windows.
+fn score(
+    common: &Common,
+    learned: &LearnedArgs,
+    dir: &Path,
+    meta: &CheckpointMeta,
+    seqs: &[&[u8]],
+    cache: Option<(&str, &[&[u8]])>,
+) -> Result<Vec<f64>> {
+    let views = meta.model.views;
+    Ok(with_bert_shape!(meta.bert_width, (BERT, L, H, F) =>
+    with_depth!(meta.depth, DEPTH => with_device!(common.device, 0, dev: Dev => {
+        let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
+        let models = Learned::<BERT, L, H, F, Dev>::load(&dev, learned, views, None, Some(&meta.descriptors))?;
+        let cached = match cache {
+            Some((set, windows)) => models.cached_bert(learned, set, windows, true)?,
+            None => None,
+        };
+        let desc = models.descriptors(views, cached.as_ref().map(|c| c as _));
+        predict_proba(&net, &dev, &desc, seqs, 256)?
+    }))))
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +296,8 @@ pub struct EvaluateArgs {
     /// Set to evaluate on (default: the one trained on); its test part is scored.
     #[arg(long = "rbp")]
     set: Option<String>,
+    #[command(flatten)]
+    learned: LearnedArgs,
 }
 
 pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
@@ -295,7 +313,15 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
         .map(|&i| ds.records[i].seq.as_slice())
         .collect();
     let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
-    let probs = score(common, &a.model, &meta, &seqs)?;
+    let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+    let probs = score(
+        common,
+        &a.learned,
+        &a.model,
+        &meta,
+        &seqs,
+        Some((&ds.name, &all)),
+    )?;
     let m = circssnn::eval::binary_metrics(&probs, &labels, 0.5)?;
     println!(
         "{} test part ({} windows, {} split seed {}): AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
@@ -311,13 +337,15 @@ pub struct PredictArgs {
     model: PathBuf,
     /// FASTA (plain or gzipped) of 101-nt windows.
     input: PathBuf,
+    #[command(flatten)]
+    learned: LearnedArgs,
 }
 
 pub fn predict(common: &Common, a: PredictArgs) -> Result<()> {
     let meta = load_meta(&a.model, "best")?;
     let records = read_records(&a.input, common.policy())?;
     let seqs: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
-    let probs = score(common, &a.model, &meta, &seqs)?;
+    let probs = score(common, &a.learned, &a.model, &meta, &seqs, None)?;
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     w.write_record(["id", "probability"])?;
     for (r, p) in records.iter().zip(&probs) {

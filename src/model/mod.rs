@@ -42,7 +42,7 @@ pub const FFN_HIDDEN: usize = 200;
 /// KNFP columns (4 + 16 + 64).
 pub const KNFP_DIM: usize = crate::features::KNFP_DIM;
 /// circRNA2Vec embedding width.
-pub const VEC_DIM: usize = 30;
+pub const VEC_DIM: usize = crate::features::circ2vec::VEC_DIM;
 /// BERT width of the paper profile (DNABERT-3).
 pub const BERT_PAPER: usize = 768;
 /// BERT width of the small CPU profile.
@@ -76,24 +76,19 @@ pub type ViewInput<const V: usize, D> = dfdx::tensor::Tensor<
 pub type Logits<D, T> = dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<2>), Elem, D, T>;
 
 /// Apply a per-token map `f` to every token of every window as *one* matrix
-/// product over `batch * 128` rows.
+/// product over `batch * N` rows.
 ///
 /// Why: dfdx runs a `(B, M, K) x (K, N)` product as B separate GEMMs, each
 /// fanned out over all threads; for the 128 x 400 token matrices of a batch of
 /// 64 that is 64 small parallel GEMMs per layer, and the threads mostly wait.
 /// Flattening the batch into rows (free for a contiguous tensor) gives one
 /// large GEMM per layer instead.
-pub(crate) fn per_token<const I: usize, const O: usize, D, T>(
-    x: dfdx::tensor::Tensor<
-        (usize, dfdx::shapes::Const<TOKENS>, dfdx::shapes::Const<I>),
-        Elem,
-        D,
-        T,
-    >,
+pub(crate) fn per_token<const N: usize, const I: usize, const O: usize, D, T>(
+    x: dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<N>, dfdx::shapes::Const<I>), Elem, D, T>,
     f: impl FnOnce(
         dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<I>), Elem, D, T>,
     ) -> dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<O>), Elem, D, T>,
-) -> dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<TOKENS>, dfdx::shapes::Const<O>), Elem, D, T>
+) -> dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<N>, dfdx::shapes::Const<O>), Elem, D, T>
 where
     D: dfdx::tensor_ops::Device<Elem>,
     T: dfdx::tensor::Tape<Elem, D>,
@@ -101,5 +96,5 @@ where
     use dfdx::shapes::{Const, HasShape};
     use dfdx::tensor_ops::ReshapeTo;
     let b = x.shape().0;
-    f(x.reshape_like(&(b * TOKENS, Const::<I>))).reshape_like(&(b, Const::<TOKENS>, Const::<O>))
+    f(x.reshape_like(&(b * N, Const::<I>))).reshape_like(&(b, Const::<N>, Const::<O>))
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use crate::data::split::SplitKind;
+use crate::features::learned::DescriptorSources;
 use crate::model::{CircSsnn, Elem, ModelConfig};
 use crate::output::write_atomic;
 
@@ -37,6 +38,10 @@ pub struct CheckpointMeta {
     pub split_seed: u64,
     /// Training seed.
     pub seed: u64,
+    /// The learned descriptor models of the `vec` and `bert` views, by
+    /// path and hash (empty for KNFP-only networks and older checkpoints).
+    #[serde(default)]
+    pub descriptors: DescriptorSources,
     /// Epoch these weights are from (1-based).
     pub epoch: usize,
     /// circssnn version that wrote it.

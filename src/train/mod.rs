@@ -51,10 +51,13 @@ pub enum TrainError {
     },
     /// A view was asked for whose descriptor is not available.
     #[error(
-        "view {0} has no descriptor: this version of circssnn computes KNFP only \
-         (circRNA2Vec and k-mer BERT come with their own training commands); use --views knfp"
+        "view {0} has no descriptor: the network reads it, but no descriptor was given for it \
+         (circRNA2Vec and k-mer BERT are trained with `circssnn embed train-vec` and `circssnn embed pretrain-bert`)"
     )]
     DescriptorUnavailable(String),
+    /// A learned descriptor could not be loaded, or does not fit the run.
+    #[error(transparent)]
+    Embed(#[from] crate::features::EmbedError),
     /// A checkpoint could not be written or read.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {
