@@ -4,9 +4,12 @@
 //! protein binds a 101-nt circRNA window. The crate follows the pipeline:
 //!
 //! * [`data`] — FASTA windows, the benchmark registry, splits, statistics, download;
-//! * [`features`] — per-window descriptors (KNFP);
+//! * [`features`] — per-window descriptors: KNFP, circRNA2Vec, k-mer BERT;
 //! * [`baseline`] — the 1–3-mer logistic-regression floor;
-//! * [`eval`] — whole-set metrics and, clearly separated, the published protocol.
+//! * [`model`] — the typed dfdx CircSSNN network;
+//! * [`train`] — training with validation-based selection, checkpoints;
+//! * [`eval`] — whole-set metrics and, clearly separated, the published protocol;
+//! * [`plots`] — the paper's figures and a run's curves as plotly plots.
 //!
 //! ```no_run
 //! use circssnn::data::{default_root, split, Registry};
@@ -23,8 +26,16 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod model;
 pub mod output;
+pub mod plots;
+pub mod train;
 
 pub use error::{DataError, Error};
-pub mod model;
-pub mod train;
+
+// The crates whose types appear in the public API, re-exported so a notebook
+// (`:dep circssnn = { path = ".." }`) uses exactly the versions the crate
+// was built with: `use circssnn::dfdx::prelude::*;`.
+pub use dfdx;
+pub use ndarray;
+pub use plotly;

@@ -6,6 +6,7 @@ mod bench;
 mod data;
 mod descriptors;
 mod embed;
+mod results;
 mod train;
 
 use std::path::PathBuf;
@@ -111,6 +112,8 @@ pub enum Command {
     Embed(embed::EmbedCommand),
     /// Train CircSSNN on one set; whole-test-set metrics of the best-validation epoch.
     Train(train::TrainArgs),
+    /// Collect the metrics.csv of finished runs into one CSV (what the figure notebook reads).
+    Results(results::ResultsArgs),
     /// Score a trained model on a set's test part.
     Evaluate(train::EvaluateArgs),
     /// Binding probability of every window of a FASTA file (CSV on stdout).
@@ -124,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(&cli.common, args),
         Command::Embed(cmd) => embed::run(&cli.common, cmd),
         Command::Train(args) => train::train(&cli.common, args),
+        Command::Results(args) => results::run(args),
         Command::Evaluate(args) => train::evaluate(&cli.common, args),
         Command::Predict(args) => train::predict(&cli.common, args),
     }

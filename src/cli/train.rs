@@ -7,11 +7,11 @@ use clap::Args;
 use circssnn::data::fasta::read_records;
 use circssnn::data::split::{split_dataset, SplitKind};
 use circssnn::data::{Registry, SetKind, Split};
-use circssnn::eval::BinaryMetrics;
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet};
 use circssnn::output::write_atomic;
 use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
 use circssnn::train::fit::RunDir;
+use circssnn::train::results::{write_rows, RunRow};
 use circssnn::train::{fit, load_checkpoint, predict_proba, FitReport, TrainConfig};
 
 use super::descriptors::{with_bert_shape, Learned, LearnedArgs};
@@ -217,41 +217,26 @@ fn write_outputs(
         serde_json::to_writer_pretty(&mut *w, &metrics).map_err(std::io::Error::other)?;
         writeln!(w)
     })?;
-    write_atomic(&out.join("metrics.csv"), |w| {
-        let mut c = csv::Writer::from_writer(w);
-        let header = [
-            "set",
-            "views",
-            "norm",
-            "depth",
-            "split",
-            "split_seed",
-            "seed",
-            "best_epoch",
-        ]
-        .into_iter()
-        .chain(BinaryMetrics::CSV_COLUMNS)
-        .chain(["valid_auc", "published_auc", "seconds"]);
-        c.write_record(header)?;
-        let mut row = vec![
-            meta.set.clone(),
-            meta.model.views.names(),
-            format!("{:?}", meta.model.norm).to_lowercase(),
-            meta.depth.to_string(),
-            meta.split.to_string(),
-            meta.split_seed.to_string(),
-            meta.seed.to_string(),
-            r.best_epoch.to_string(),
-        ];
-        row.extend(r.test.csv_values());
-        row.extend([
-            r.valid.auc.to_string(),
-            r.published.auc.to_string(),
-            format!("{seconds:.1}"),
-        ]);
-        c.write_record(row)?;
-        c.flush()
-    })?;
+    let row = RunRow {
+        set: meta.set.clone(),
+        views: meta.model.views.names(),
+        norm: format!("{:?}", meta.model.norm).to_lowercase(),
+        depth: meta.depth,
+        split: meta.split.to_string(),
+        split_seed: meta.split_seed,
+        seed: meta.seed,
+        best_epoch: r.best_epoch,
+        auc: r.test.auc,
+        accuracy: r.test.accuracy,
+        precision: r.test.precision,
+        recall: r.test.recall,
+        f1: r.test.f1,
+        mcc: r.test.mcc,
+        valid_auc: r.valid.auc,
+        published_auc: r.published.auc,
+        seconds: (seconds * 10.0).round() / 10.0,
+    };
+    write_rows(&out.join("metrics.csv"), &[row])?;
     write_atomic(&out.join("history.csv"), |w| {
         let mut c = csv::Writer::from_writer(w);
         for rec in &r.history {

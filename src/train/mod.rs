@@ -5,7 +5,9 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod diagnostics;
 pub mod fit;
+pub mod results;
 pub mod throughput;
 
 pub use batch::{make_batch, predict_proba, Descriptors};

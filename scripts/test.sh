@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite: `cargo test` plus every notebook executed headless.
+#
+#   bash scripts/test.sh
+#
+# First run on a fresh machine installs the notebook toolchain (about 10
+# minutes, once): the evcxr Jupyter kernel (cargo install, into
+# target/notebook-env), rust-src (rustup), and nbclient (a Python venv in
+# target/notebook-env). The benchmark data is read from $CIRCSSNN_DATA.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENV_DIR="$PWD/target/notebook-env"
+mkdir -p "$ENV_DIR"
+
+# evcxr compiles every cell against the standard library's sources.
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  rustup component add rust-src
+fi
+if [ ! -x "$ENV_DIR/bin/evcxr_jupyter" ]; then
+  cargo install --locked --root "$ENV_DIR" evcxr_jupyter@0.22.0
+fi
+if [ ! -x "$ENV_DIR/venv/bin/python" ]; then
+  python3 -m venv "$ENV_DIR/venv"
+  "$ENV_DIR/venv/bin/pip" install -q -r notebooks/requirements.txt
+fi
+export PATH="$ENV_DIR/bin:$PATH"
+# The kernel spec goes under this folder, not the user's Jupyter data dir.
+export JUPYTER_DATA_DIR="$ENV_DIR/jupyter"
+export JUPYTER_PATH="$ENV_DIR/jupyter"
+evcxr_jupyter --install >/dev/null
+# evcxr's own settings: a 3 GB cache of compiled crates (a smaller one is
+# corrupted by plotly's dependencies), so notebooks after the first reuse dfdx.
+export EVCXR_CONFIG_DIR="$ENV_DIR/evcxr-config"
+mkdir -p "$EVCXR_CONFIG_DIR"
+echo ":cache 3000" > "$EVCXR_CONFIG_DIR/init.evcxr"
+export CIRCSSNN_NOTEBOOK_PYTHON="$ENV_DIR/venv/bin/python"
+
+cargo test --locked
+cargo test --locked --test notebooks -- --ignored

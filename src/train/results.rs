@@ -1,0 +1,112 @@
+//! One row per finished training run: what `circssnn train` writes to
+//! `metrics.csv`, and what figures and notebooks read back, from one run
+//! folder, a tree of them, or a collected CSV.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::TrainError;
+use crate::output::write_atomic;
+
+/// A run: its settings and the whole-test-set metrics of the epoch chosen on
+/// validation, with the published protocol's number beside them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    /// Data set.
+    pub set: String,
+    /// Views, comma-separated (`knfp,vec,bert`).
+    pub views: String,
+    /// `pre` or `post`.
+    pub norm: String,
+    /// Transformer blocks.
+    pub depth: usize,
+    /// Split rule.
+    pub split: String,
+    /// Split seed.
+    pub split_seed: u64,
+    /// Training seed.
+    pub seed: u64,
+    /// Epoch chosen on validation.
+    pub best_epoch: usize,
+    /// Test AUC.
+    pub auc: f64,
+    /// Test accuracy.
+    pub accuracy: f64,
+    /// Test precision.
+    pub precision: f64,
+    /// Test recall.
+    pub recall: f64,
+    /// Test F1.
+    pub f1: f64,
+    /// Test MCC.
+    pub mcc: f64,
+    /// Validation AUC of the chosen epoch.
+    pub valid_auc: f64,
+    /// The published protocol's AUC (best batch-mean test AUC; inflated).
+    pub published_auc: f64,
+    /// Wall-clock seconds of the run.
+    pub seconds: f64,
+}
+
+fn err(path: &Path, message: impl Into<String>) -> TrainError {
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn metrics_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), TrainError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| err(dir, e.to_string()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.map(|e| e.path()).map_err(|e| err(dir, e.to_string())))
+        .collect::<Result<_, _>>()?;
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            metrics_files(&p, out)?;
+        } else if p.file_name().is_some_and(|n| n == "metrics.csv") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Rows of a CSV file, or of every `metrics.csv` below a folder (sorted by path).
+///
+/// ```no_run
+/// let rows = circssnn::train::results::read_rows("runs".as_ref())?;
+/// for r in rows.iter().filter(|r| r.views == "knfp") {
+///     println!("{} {:.3}", r.set, r.auc);
+/// }
+/// # Ok::<(), circssnn::train::TrainError>(())
+/// ```
+pub fn read_rows(path: &Path) -> Result<Vec<RunRow>, TrainError> {
+    let files = if path.is_dir() {
+        let mut f = Vec::new();
+        metrics_files(path, &mut f)?;
+        f
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut rows = Vec::new();
+    for f in files {
+        let mut r = csv::Reader::from_path(&f).map_err(|e| err(&f, e.to_string()))?;
+        for (i, row) in r.deserialize().enumerate() {
+            rows.push(row.map_err(|e| err(&f, format!("row {}: {e}", i + 1)))?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Write `rows` as one CSV, atomically.
+pub fn write_rows(path: &Path, rows: &[RunRow]) -> Result<(), TrainError> {
+    write_atomic(path, |w| {
+        let mut c = csv::Writer::from_writer(w);
+        for r in rows {
+            c.serialize(r).map_err(std::io::Error::other)?;
+        }
+        c.flush()
+    })
+    .map_err(|e| err(path, e.to_string()))
+}
