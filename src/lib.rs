@@ -9,7 +9,8 @@
 //! * [`model`] — the typed dfdx CircSSNN network;
 //! * [`train`] — training with validation-based selection, checkpoints;
 //! * [`eval`] — whole-set metrics and, clearly separated, the published protocol;
-//! * [`plots`] — the paper's figures and a run's curves as plotly plots.
+//! * [`plots`] — the paper's figures and a run's curves as plotly plots;
+//! * [`reproduce`] — the paper's experiments as jobs, and their report.
 //!
 //! ```no_run
 //! use circssnn::data::{default_root, split, Registry};
@@ -29,6 +30,7 @@ pub mod features;
 pub mod model;
 pub mod output;
 pub mod plots;
+pub mod reproduce;
 pub mod train;
 
 pub use error::{DataError, Error};

@@ -150,6 +150,8 @@ fn meta(depth: usize) -> CheckpointMeta {
         set: "synthetic".into(),
         split: circssnn::data::split::SplitKind::Random,
         split_seed: 0,
+        negatives: Default::default(),
+        max_per_set: None,
         seed: 0,
         descriptors: Default::default(),
         epoch: 1,

@@ -135,3 +135,79 @@ fn baseline_mean_over_the_37_circrna_sets() {
         "mean baseline AUC over 37 sets: {mean}"
     );
 }
+
+#[test]
+fn stricter_protocols_on_real_sets() {
+    use circssnn::data::split::SplitKind;
+    use circssnn::data::{Negatives, Protocol};
+    use std::collections::BTreeSet;
+
+    let reg = Registry::scan(&root()).unwrap();
+    for set in ["TIAL1", "FOX2", "WTAP"] {
+        let ds = reg.get(set).unwrap().load(LengthPolicy::STRICT).unwrap();
+        let grouped = Protocol {
+            split: SplitKind::Grouped,
+            ..Default::default()
+        };
+        let (g, sp) = grouped.apply(&ds);
+        let ids = |part: &[usize]| -> BTreeSet<&str> {
+            part.iter().map(|&i| g.records[i].id.as_str()).collect()
+        };
+        let test_ids = ids(&sp.test);
+        assert!(
+            ids(&sp.train).is_disjoint(&test_ids) && ids(&sp.valid).is_disjoint(&test_ids),
+            "{set}: a transcript is in test and in training"
+        );
+        // Each class keeps roughly its 20% share of test windows, and the
+        // validation part holds both classes.
+        let (pos, neg) = g.class_counts();
+        let test_pos = sp.test.iter().filter(|&&i| g.labels[i] == 1).count();
+        let test_neg = sp.test.len() - test_pos;
+        for (k, n) in [(test_pos, pos), (test_neg, neg)] {
+            let f = k as f64 / n as f64;
+            assert!((0.1..0.3).contains(&f), "{set}: test share {f:.3}");
+        }
+        assert!(
+            sp.valid.iter().any(|&i| g.labels[i] == 0)
+                && sp.valid.iter().any(|&i| g.labels[i] == 1)
+        );
+
+        let shuffled = Protocol {
+            negatives: Negatives::Shuffled,
+            ..Default::default()
+        };
+        let (s, ssp) = shuffled.apply(&ds);
+        assert_eq!(s.class_counts(), (pos, pos));
+        assert_eq!(ssp.test.len(), 2 * sp_test_pos(&ds));
+        // Deterministic: the same protocol gives the same windows.
+        let (s2, _) = shuffled.apply(&ds);
+        assert!(s
+            .records
+            .iter()
+            .zip(&s2.records)
+            .all(|(a, b)| a.seq == b.seq));
+        // Negative i + pos is a shuffle of positive i: same pairs, other order.
+        let pairs = |q: &[u8]| {
+            let mut v: Vec<[u8; 2]> = q.windows(2).map(|w| [w[0], w[1]]).collect();
+            v.sort_unstable();
+            v
+        };
+        let moved = (0..pos)
+            .filter(|&i| {
+                let (a, b) = (&s.records[i].seq, &s.records[i + pos].seq);
+                assert_eq!(pairs(a), pairs(b), "{set}: record {i}");
+                a != b
+            })
+            .count();
+        assert!(
+            moved * 100 > pos * 95,
+            "{set}: only {moved} of {pos} shuffles differ"
+        );
+    }
+}
+
+/// Positives in the standard split's test part.
+fn sp_test_pos(ds: &circssnn::data::Dataset) -> usize {
+    let sp = circssnn::data::split::split_dataset(ds, Default::default(), 4);
+    sp.test.iter().filter(|&&i| ds.labels[i] == 1).count()
+}

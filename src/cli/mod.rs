@@ -6,6 +6,7 @@ mod bench;
 mod data;
 mod descriptors;
 mod embed;
+mod reproduce;
 mod results;
 mod train;
 
@@ -112,6 +113,8 @@ pub enum Command {
     Embed(embed::EmbedCommand),
     /// Train CircSSNN on one set; whole-test-set metrics of the best-validation epoch.
     Train(train::TrainArgs),
+    /// The paper's experiments over a suite, resumable, with a report and figures.
+    Reproduce(reproduce::ReproduceArgs),
     /// Collect the metrics.csv of finished runs into one CSV (what the figure notebook reads).
     Results(results::ResultsArgs),
     /// Score a trained model on a set's test part.
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(&cli.common, args),
         Command::Embed(cmd) => embed::run(&cli.common, cmd),
         Command::Train(args) => train::train(&cli.common, args),
+        Command::Reproduce(args) => reproduce::run(&cli.common, args),
         Command::Results(args) => results::run(args),
         Command::Evaluate(args) => train::evaluate(&cli.common, args),
         Command::Predict(args) => train::predict(&cli.common, args),

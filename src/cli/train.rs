@@ -5,13 +5,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use circssnn::data::fasta::read_records;
-use circssnn::data::split::{split_dataset, SplitKind};
+use circssnn::data::split::SplitKind;
+use circssnn::data::{Negatives, Protocol};
 use circssnn::data::{Registry, SetKind, Split};
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet};
 use circssnn::output::write_atomic;
 use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
 use circssnn::train::fit::RunDir;
-use circssnn::train::results::{write_rows, RunRow};
+use circssnn::train::results::{config_hash, write_rows, RunRow, GIT_REVISION};
 use circssnn::train::{fit, load_checkpoint, predict_proba, FitReport, TrainConfig};
 
 use super::descriptors::{with_bert_shape, Learned, LearnedArgs};
@@ -61,12 +62,21 @@ pub struct TrainArgs {
     /// Seed of weights, dropout and batch order.
     #[arg(long, default_value_t = 4)]
     seed: u64,
-    /// Which split: random or published (see `circssnn baseline --help`).
+    /// Which split: random, published (see `circssnn baseline --help`) or
+    /// grouped (no source transcript in two parts; stricter).
     #[arg(long, default_value = "random")]
     split: SplitKind,
-    /// Seed of the split.
+    /// Seed of the split (and of --max-per-set and --negatives shuffled).
     #[arg(long, default_value_t = 4)]
     split_seed: u64,
+    /// Negatives: pool (the set's own) or shuffled (a dinucleotide shuffle
+    /// of each positive, in its part; stricter).
+    #[arg(long, default_value = "pool")]
+    negatives: Negatives,
+    /// Keep about this many windows of the set, each split part and class in
+    /// proportion (for quick runs; test windows stay test windows of the full split).
+    #[arg(long)]
+    max_per_set: Option<usize>,
     /// Initial learning rate.
     #[arg(long, default_value_t = 3e-3)]
     lr: f64,
@@ -89,16 +99,29 @@ pub struct TrainArgs {
 
 pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
     let reg = Registry::scan(&common.data_dir)?;
-    let ds = reg.get(&a.set)?.load(common.policy())?;
-    let split = split_dataset(&ds, a.split, a.split_seed);
+    let full = reg.get(&a.set)?.load(common.policy())?;
+    let protocol = Protocol {
+        split: a.split,
+        split_seed: a.split_seed,
+        negatives: a.negatives,
+        max_per_set: a.max_per_set,
+    };
+    let (ds, split) = protocol.apply(&full);
+    drop(full);
     let out = a.out.clone().unwrap_or_else(|| {
         let name = format!(
-            "{}-{}-{:?}-d{}-s{}",
+            "{}-{}-{:?}-d{}-s{}{}{}",
             ds.name,
             a.views.names().replace(',', "+"),
             a.norm,
             a.depth,
-            a.seed
+            a.seed,
+            if a.split == SplitKind::Grouped {
+                "-grouped"
+            } else {
+                ""
+            },
+            protocol.tag()
         );
         PathBuf::from("runs").join(name.to_ascii_lowercase())
     });
@@ -133,6 +156,8 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
         set: ds.name.clone(),
         split: a.split,
         split_seed: a.split_seed,
+        negatives: a.negatives,
+        max_per_set: a.max_per_set,
         seed: a.seed,
         descriptors: Default::default(),
         epoch: 0,
@@ -156,14 +181,26 @@ pub fn train(common: &Common, a: TrainArgs) -> Result<()> {
     with_depth!(a.depth, DEPTH => with_device!(common.device, a.seed, dev: Dev => {
         let mut net = CircSsnn::<BERT, DEPTH, Dev>::new(&dev, model);
         let learned = Learned::<BERT, L, H, F, Dev>::load(&dev, &a.learned, a.views, corpus_check, None)?;
-        let cache = learned.cached_bert(&a.learned, &ds.name, &windows, !a.quiet)?;
+        let cache = learned.cached_bert(&a.learned, &format!("{}{}", ds.name, protocol.tag()), &windows, !a.quiet)?;
         let desc = learned.descriptors(a.views, cache.as_ref().map(|c| c as _));
         let meta = CheckpointMeta { descriptors: learned.sources.clone(), ..meta };
         let run = RunDir { dir: &out, meta: meta.clone(), resume: a.resume };
         (fit(&mut net, &dev, &desc, &ds, &split, &cfg, Some(&run))?, meta)
     })));
     let seconds = t0.elapsed().as_secs_f64();
-    write_outputs(&out, &meta, &report, &split, seconds)?;
+    let settings = serde_json::json!({
+        "model": meta.model, "depth": meta.depth, "protocol": protocol, "seed": a.seed,
+        "train": cfg, "descriptors": meta.descriptors,
+    });
+    write_outputs(
+        &out,
+        &meta,
+        &protocol,
+        &config_hash(&settings),
+        &report,
+        &split,
+        seconds,
+    )?;
     print_report(&ds.name, &report);
     eprintln!(
         "({seconds:.0} s; model, metrics.json, metrics.csv, history.csv in {})",
@@ -192,6 +229,8 @@ fn print_report(set: &str, r: &FitReport) {
 fn write_outputs(
     out: &Path,
     meta: &CheckpointMeta,
+    protocol: &Protocol,
+    config: &str,
     r: &FitReport,
     split: &Split,
     seconds: f64,
@@ -202,6 +241,8 @@ fn write_outputs(
         "depth": meta.depth,
         "split": meta.split,
         "split_seed": meta.split_seed,
+        "negatives": protocol.negatives,
+        "max_per_set": protocol.max_per_set,
         "seed": meta.seed,
         "n_train": split.train.len(),
         "n_valid": split.valid.len(),
@@ -235,6 +276,13 @@ fn write_outputs(
         valid_auc: r.valid.auc,
         published_auc: r.published.auc,
         seconds: (seconds * 10.0).round() / 10.0,
+        negatives: protocol.negatives.to_string(),
+        max_per_set: protocol.max_per_set,
+        suite: String::new(),
+        experiment: String::new(),
+        variant: String::new(),
+        git_rev: GIT_REVISION.to_string(),
+        config_hash: config.to_string(),
     };
     write_rows(&out.join("metrics.csv"), &[row])?;
     write_atomic(&out.join("history.csv"), |w| {
@@ -291,7 +339,8 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
     let ds = reg
         .get(a.set.as_deref().unwrap_or(&meta.set))?
         .load(common.policy())?;
-    let split = split_dataset(&ds, meta.split, meta.split_seed);
+    let protocol = meta.protocol();
+    let (ds, split) = protocol.apply(&ds);
     let seqs: Vec<&[u8]> = split
         .test
         .iter()
@@ -305,7 +354,7 @@ pub fn evaluate(common: &Common, a: EvaluateArgs) -> Result<()> {
         &a.model,
         &meta,
         &seqs,
-        Some((&ds.name, &all)),
+        Some((&format!("{}{}", ds.name, protocol.tag()), &all)),
     )?;
     let m = circssnn::eval::binary_metrics(&probs, &labels, 0.5)?;
     println!(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use crate::data::split::SplitKind;
+use crate::data::{Negatives, Protocol};
 use crate::features::learned::DescriptorSources;
 use crate::model::{CircSsnn, Elem, ModelConfig};
 use crate::output::write_atomic;
@@ -36,6 +37,12 @@ pub struct CheckpointMeta {
     pub split: SplitKind,
     /// Split seed.
     pub split_seed: u64,
+    /// Negatives of the protocol (older checkpoints: the set's own).
+    #[serde(default)]
+    pub negatives: Negatives,
+    /// Windows kept of the set (`None`: all).
+    #[serde(default)]
+    pub max_per_set: Option<usize>,
     /// Training seed.
     pub seed: u64,
     /// The learned descriptor models of the `vec` and `bert` views, by
@@ -46,6 +53,19 @@ pub struct CheckpointMeta {
     pub epoch: usize,
     /// circssnn version that wrote it.
     pub crate_version: String,
+}
+
+impl CheckpointMeta {
+    /// The protocol the network was trained under (its test part is the one
+    /// to evaluate on).
+    pub fn protocol(&self) -> Protocol {
+        Protocol {
+            split: self.split,
+            split_seed: self.split_seed,
+            negatives: self.negatives,
+            max_per_set: self.max_per_set,
+        }
+    }
 }
 
 fn err(path: &Path, message: impl Into<String>) -> TrainError {

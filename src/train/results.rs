@@ -47,6 +47,51 @@ pub struct RunRow {
     pub published_auc: f64,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
+    /// Negatives: `pool` (the set's own) or `shuffled` (dinucleotide shuffles).
+    #[serde(default = "pool")]
+    pub negatives: String,
+    /// Windows kept per set (empty: all).
+    #[serde(default)]
+    pub max_per_set: Option<usize>,
+    /// Suite of a reproduction (`circ37`, `lin31`; empty for a lone run).
+    #[serde(default)]
+    pub suite: String,
+    /// Experiment of a reproduction (`main`, `norm`, `ablation`, ...).
+    #[serde(default)]
+    pub experiment: String,
+    /// What the experiment varies in this run (`post`, `knfp`, `seed7`, ...).
+    #[serde(default)]
+    pub variant: String,
+    /// Git revision of the binary that trained it.
+    #[serde(default)]
+    pub git_rev: String,
+    /// Hash of every setting that decides the result (see [`config_hash`]).
+    #[serde(default)]
+    pub config_hash: String,
+}
+
+fn pool() -> String {
+    "pool".into()
+}
+
+/// The git revision this crate was built from (`unknown` outside a checkout).
+pub const GIT_REVISION: &str = match option_env!("CIRCSSNN_GIT_REV") {
+    Some(r) => r,
+    None => "unknown",
+};
+
+/// First 16 hex digits of the SHA-256 of `settings` as JSON: two runs with
+/// the same hash had the same settings.
+///
+/// ```
+/// use circssnn::train::results::config_hash;
+/// assert_eq!(config_hash(&("knfp", 4)), config_hash(&("knfp", 4)));
+/// assert_ne!(config_hash(&("knfp", 4)), config_hash(&("knfp", 5)));
+/// ```
+pub fn config_hash<T: Serialize + ?Sized>(settings: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(settings).expect("settings serialise to JSON");
+    format!("{:x}", Sha256::digest(json))[..16].to_string()
 }
 
 fn err(path: &Path, message: impl Into<String>) -> TrainError {

@@ -1,0 +1,506 @@
+//! `circssnn reproduce`: the paper's experiments as `circssnn train` jobs,
+//! run several at once as child processes, one results row per finished
+//! job (skipped on restart), then the report and its figures.
+//!
+//! Child processes rather than threads: each job is exactly the command a
+//! user (or the Snakemake workflow) would run, a crash or a NaN in one run
+//! cannot take the others down, and each keeps its own log.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use circssnn::baseline::{run_baseline, BaselineConfig};
+use circssnn::data::split::SplitKind;
+use circssnn::data::{Negatives, Protocol, Registry};
+use circssnn::features::bert::pretrain::load_report;
+use circssnn::output::write_atomic;
+use circssnn::plots::save_html;
+use circssnn::reproduce::report::BASELINE_VIEWS;
+use circssnn::reproduce::{build_report, plan, Experiment, Job, PlanConfig, Profile, Suite};
+use circssnn::train::results::{config_hash, read_rows, write_rows, RunRow, GIT_REVISION};
+
+use super::Common;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SuiteArg {
+    /// The 37 circRNA sets.
+    Circ37,
+    /// Every linear-RNA set under the data root.
+    Lin31,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ProfileArg {
+    /// CPU: small BERT, 4 epochs.
+    Small,
+    /// GPU: DNABERT-3-sized BERT, 10 epochs.
+    Paper,
+}
+
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Which sets.
+    #[arg(long, value_enum, default_value = "circ37")]
+    suite: SuiteArg,
+    /// Only these sets of the suite (comma-separated or repeated).
+    #[arg(long = "rbp", value_delimiter = ',')]
+    sets: Vec<String>,
+    /// Model sizes and epochs.
+    #[arg(long, value_enum, default_value = "small")]
+    profile: ProfileArg,
+    /// Experiments (comma-separated): main, norm, ablation, stability, strict.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "main,norm,ablation,stability,strict"
+    )]
+    experiments: Vec<Experiment>,
+    /// Keep about this many windows per set (each split part and class in proportion).
+    #[arg(long)]
+    max_per_set: Option<usize>,
+    /// Output folder: results.csv, report.md, figures/, runs/
+    /// (default results/<suite>-<profile>[-n<max>]).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// circRNA2Vec model (trained first if missing).
+    #[arg(long, default_value = "models/circ2vec")]
+    vec_model: PathBuf,
+    /// BERT model (default models/bert-<profile>; pretrained first if missing).
+    #[arg(long)]
+    bert_model: Option<PathBuf>,
+    /// Jobs at once (default: one per core; each gets cores/jobs threads).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print the plan as JSON (one object per job: id, out, args) and stop.
+    #[arg(long)]
+    list: bool,
+    /// Run nothing: collect finished jobs, compute the baselines, write the report.
+    #[arg(long)]
+    collect_only: bool,
+}
+
+pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
+    let suite = match a.suite {
+        SuiteArg::Circ37 => Suite::Circ37,
+        SuiteArg::Lin31 => Suite::Lin31,
+    };
+    let profile = match a.profile {
+        ProfileArg::Small => Profile::Small,
+        ProfileArg::Paper => Profile::Paper,
+    };
+    let out = a.out.clone().unwrap_or_else(|| {
+        let n = a.max_per_set.map_or(String::new(), |n| format!("-n{n}"));
+        PathBuf::from("results").join(format!("{}-{}{n}", suite.name(), profile.name()))
+    });
+    let cfg = PlanConfig {
+        suite,
+        sets: a.sets.clone(),
+        profile,
+        experiments: a.experiments.clone(),
+        max_per_set: a.max_per_set,
+        vec_model: a.vec_model.clone(),
+        bert_model: a
+            .bert_model
+            .clone()
+            .unwrap_or_else(|| profile.bert_dir().into()),
+    };
+    let reg = Registry::scan(&common.data_dir)?;
+    let jobs = plan(&reg, &cfg, &out.join("runs"))?;
+    if jobs.is_empty() {
+        bail!(
+            "no {} sets found under {} (or none of --rbp is one)",
+            suite.name(),
+            reg.root.display()
+        );
+    }
+    if a.list {
+        let list: Vec<_> = jobs
+            .iter()
+            .map(|j| serde_json::json!({"id": j.id(), "out": j.out, "args": j.args}))
+            .collect();
+        // An error, not a panic, when the reader goes away (`| head`).
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&list)?
+        )?;
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let results_path = out.join("results.csv");
+    let mut rows = if results_path.is_file() {
+        read_rows(&results_path)?
+    } else {
+        Vec::new()
+    };
+    let key = |r: &RunRow| (r.set.clone(), r.experiment.clone(), r.variant.clone());
+    let done: BTreeSet<_> = rows.iter().map(key).collect();
+    let t0 = Instant::now();
+
+    // Baselines first: seconds for all sets, and a report has them from the start.
+    rows.extend(baselines(common, &reg, &jobs, &cfg, &done)?);
+    write_rows(&results_path, &rows)?;
+
+    let pending: Vec<&Job> = jobs
+        .iter()
+        .filter(|j| {
+            !done.contains(&(
+                j.set.clone(),
+                j.experiment.name().to_string(),
+                j.variant.clone(),
+            ))
+        })
+        .collect();
+    eprintln!(
+        "{} jobs planned, {} already in {}, {} to run",
+        jobs.len(),
+        jobs.len() - pending.len(),
+        results_path.display(),
+        pending.len()
+    );
+    let mut failed = Vec::new();
+    if !a.collect_only && !pending.is_empty() {
+        ensure_descriptors(common, &cfg, profile, &pending)?;
+        let results = Mutex::new(rows);
+        failed = run_jobs(common, &pending, a.jobs, &results_path, &results)?;
+        rows = results
+            .into_inner()
+            .expect("no job panicked holding the results");
+    } else {
+        for j in &pending {
+            if let Some(row) = finished_row(j)? {
+                rows.push(row);
+            }
+        }
+        write_rows(&results_path, &rows)?;
+    }
+    write_report(&out, &rows)?;
+    eprintln!(
+        "{} results rows in {}; report {} ({:.0} s)",
+        rows.len(),
+        results_path.display(),
+        out.join("report.md").display(),
+        t0.elapsed().as_secs_f64()
+    );
+    if !failed.is_empty() {
+        bail!(
+            "{} jobs failed (rerun the same command to retry them):\n{}",
+            failed.len(),
+            failed.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// The 1–3-mer logistic regression of every planned set under each protocol
+/// the plan uses, as results rows (those not already there).
+fn baselines(
+    common: &Common,
+    reg: &Registry,
+    jobs: &[Job],
+    cfg: &PlanConfig,
+    done: &BTreeSet<(String, String, String)>,
+) -> Result<Vec<RunRow>> {
+    let sets: BTreeSet<&str> = jobs.iter().map(|j| j.set.as_str()).collect();
+    let standard = Protocol {
+        max_per_set: cfg.max_per_set,
+        ..Default::default()
+    };
+    let mut protocols = vec![("main", "baseline", standard)];
+    if jobs.iter().any(|j| j.experiment == Experiment::Strict) {
+        protocols.push((
+            "strict",
+            "grouped-baseline",
+            Protocol {
+                split: SplitKind::Grouped,
+                ..standard
+            },
+        ));
+        protocols.push((
+            "strict",
+            "shuffled-baseline",
+            Protocol {
+                negatives: Negatives::Shuffled,
+                ..standard
+            },
+        ));
+    }
+    let todo: Vec<(&str, &str, &str, Protocol)> = sets
+        .iter()
+        .flat_map(|&s| protocols.iter().map(move |&(e, v, p)| (s, e, v, p)))
+        .filter(|(s, e, v, _)| !done.contains(&(s.to_string(), e.to_string(), v.to_string())))
+        .collect();
+    todo.par_iter()
+        .map(|&(set, experiment, variant, p)| -> Result<RunRow> {
+            let t = Instant::now();
+            let ds = reg.get(set)?.load(common.policy())?;
+            let (ds, split) = p.apply(&ds);
+            let r = run_baseline(&ds, &split, &BaselineConfig::default())
+                .with_context(|| format!("baseline on {set} ({variant})"))?;
+            let m = r.test;
+            Ok(RunRow {
+                set: set.to_string(),
+                views: BASELINE_VIEWS.into(),
+                norm: String::new(),
+                depth: 0,
+                split: p.split.to_string(),
+                split_seed: p.split_seed,
+                seed: p.split_seed,
+                best_epoch: 0,
+                auc: m.auc,
+                accuracy: m.accuracy,
+                precision: m.precision,
+                recall: m.recall,
+                f1: m.f1,
+                mcc: m.mcc,
+                valid_auc: r.valid.map_or(f64::NAN, |v| v.auc),
+                published_auc: f64::NAN,
+                seconds: (t.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+                negatives: p.negatives.to_string(),
+                max_per_set: p.max_per_set,
+                suite: cfg.suite.name().into(),
+                experiment: experiment.into(),
+                variant: variant.into(),
+                git_rev: GIT_REVISION.into(),
+                config_hash: config_hash(&(BASELINE_VIEWS, BaselineConfig::default(), p)),
+            })
+        })
+        .collect()
+}
+
+/// Train the circRNA2Vec and BERT models the jobs read, if missing (each as
+/// its own `circssnn embed` child, resumable).
+fn ensure_descriptors(
+    common: &Common,
+    cfg: &PlanConfig,
+    profile: Profile,
+    jobs: &[&Job],
+) -> Result<()> {
+    if jobs.iter().any(|j| j.needs("vec")) && !cfg.vec_model.join("circ2vec.json").is_file() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        eprintln!(
+            "no circRNA2Vec model in {}: training it",
+            cfg.vec_model.display()
+        );
+        child(
+            common,
+            &[
+                "embed",
+                "train-vec",
+                "--threads",
+                &threads.to_string(),
+                "--out",
+            ],
+            &cfg.vec_model,
+            None,
+        )?;
+    }
+    if jobs.iter().any(|j| j.needs("bert")) {
+        let report = load_report(&cfg.bert_model)?;
+        let has_weights = cfg.bert_model.join("config.json").is_file();
+        let finished = match &report {
+            Some(r) => r.steps_done >= r.config.steps,
+            // A user's own checkpoint has no pretraining report.
+            None => has_weights,
+        };
+        if !finished {
+            eprintln!(
+                "no finished BERT in {}: pretraining it",
+                cfg.bert_model.display()
+            );
+            let mut args = vec!["embed", "pretrain-bert", "--profile", profile.name()];
+            if report.is_some() {
+                args.push("--resume");
+            }
+            args.push("--out");
+            child(common, &args, &cfg.bert_model, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// Run this binary with the global flags, `args` and then `path`; stderr to
+/// the terminal, or to `log`.
+fn child(common: &Common, args: &[&str], path: &Path, log: Option<&Path>) -> Result<()> {
+    let mut cmd = base_command(common)?;
+    cmd.args(args).arg(path);
+    if let Some(log) = log {
+        let f =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        cmd.stdout(f.try_clone()?).stderr(f);
+    }
+    let status = cmd.status().context("starting circssnn")?;
+    if !status.success() {
+        bail!(
+            "`circssnn {} {}` failed ({status})",
+            args.join(" "),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn base_command(common: &Common) -> Result<Command> {
+    let exe = std::env::current_exe().context("locating the circssnn binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--data-dir").arg(&common.data_dir);
+    if common.pad {
+        cmd.arg("--pad");
+    }
+    if common.trim {
+        cmd.arg("--trim");
+    }
+    if common.device == super::DeviceKind::Cuda {
+        cmd.args(["--device", "cuda"]);
+    }
+    Ok(cmd)
+}
+
+/// The results row of a job whose run folder holds a finished run.
+fn finished_row(j: &Job) -> Result<Option<RunRow>> {
+    let path = j.out.join("metrics.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let mut rows = read_rows(&path)?;
+    let Some(mut r) = rows.pop() else {
+        return Ok(None);
+    };
+    r.suite = j.suite.name().into();
+    r.experiment = j.experiment.name().into();
+    r.variant = j.variant.clone();
+    Ok(Some(r))
+}
+
+/// Run `jobs` on `parallel` workers, appending each finished job's row to
+/// `results` and rewriting the CSV; returns the failures.
+fn run_jobs(
+    common: &Common,
+    jobs: &[&Job],
+    parallel: Option<usize>,
+    results_path: &Path,
+    results: &Mutex<Vec<RunRow>>,
+) -> Result<Vec<String>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = parallel.unwrap_or(cores).clamp(1, jobs.len());
+    let threads = (cores / workers).max(1);
+    let queue = Mutex::new(jobs.iter().copied().collect::<VecDeque<_>>());
+    let failed = Mutex::new(Vec::new());
+    let bars = MultiProgress::new();
+    let total = bars.add(
+        ProgressBar::new(jobs.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} jobs, {elapsed} elapsed, ETA {eta}")
+                .expect("valid template"),
+        ),
+    );
+    let line = ProgressStyle::with_template("  {spinner} {msg} {elapsed}").expect("valid template");
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let bar =
+                    bars.insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
+                bar.enable_steady_tick(Duration::from_millis(500));
+                loop {
+                    let Some(job) = queue.lock().expect("queue").pop_front() else {
+                        break;
+                    };
+                    bar.reset_elapsed();
+                    bar.set_message(job.id());
+                    match run_one(common, job, threads).and_then(|()| {
+                        finished_row(job)?
+                            .with_context(|| format!("{} wrote no metrics.csv", job.out.display()))
+                    }) {
+                        Ok(row) => {
+                            let mut rows = results.lock().expect("results");
+                            rows.push(row);
+                            if let Err(e) = write_rows(results_path, &rows) {
+                                failed
+                                    .lock()
+                                    .expect("failures")
+                                    .push(format!("{}: {e}", job.id()));
+                            }
+                        }
+                        Err(e) => {
+                            bars.suspend(|| eprintln!("{} failed: {e:#}", job.id()));
+                            failed
+                                .lock()
+                                .expect("failures")
+                                .push(format!("{}: {e:#}", job.id()));
+                        }
+                    }
+                    total.inc(1);
+                }
+                bar.finish_and_clear();
+            });
+        }
+    });
+    total.finish();
+    Ok(failed.into_inner().expect("failures"))
+}
+
+/// One `circssnn train` job, resumed if its folder holds an unfinished run.
+fn run_one(common: &Common, job: &Job, threads: usize) -> Result<()> {
+    if job.out.join("metrics.csv").is_file() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
+    let log = job.out.join("train.log");
+    let mut cmd = base_command(common)?;
+    cmd.arg("train")
+        .args(&job.args)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&job.out);
+    if job.out.join("state.json").is_file() {
+        cmd.arg("--resume");
+    }
+    let f = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    cmd.stdout(f.try_clone()?).stderr(f).stdin(Stdio::null());
+    cmd.env("RAYON_NUM_THREADS", threads.to_string());
+    let status = cmd.status().context("starting circssnn train")?;
+    if !status.success() {
+        let tail = std::fs::read_to_string(&log).unwrap_or_default();
+        let last = tail
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        bail!("{status}; last line of {}: {last}", log.display());
+    }
+    Ok(())
+}
+
+/// `report.md` and `figures/*.html` (+ `.svg` with the static-export feature).
+fn write_report(out: &Path, rows: &[RunRow]) -> Result<()> {
+    let report = build_report(rows);
+    let figures = out.join("figures");
+    std::fs::create_dir_all(&figures)?;
+    for (name, plot) in &report.figures {
+        save_html(plot, &figures.join(format!("{name}.html")))
+            .with_context(|| format!("writing figure {name}"))?;
+        #[cfg(feature = "static-export")]
+        if let Err(e) = circssnn::plots::save_image(
+            plot,
+            &figures.join(format!("{name}.svg")),
+            circssnn::plots::ImageFormat::SVG,
+            900,
+            560,
+        ) {
+            eprintln!("note: {name}.svg not written ({e}); the HTML is");
+        }
+    }
+    write_atomic(&out.join("report.md"), |w| {
+        w.write_all(report.markdown.as_bytes())
+    })
+    .with_context(|| format!("writing {}", out.join("report.md").display()))?;
+    Ok(())
+}

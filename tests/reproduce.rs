@@ -1,0 +1,193 @@
+//! `circssnn reproduce` end to end on one small real set, with tiny
+//! self-trained descriptors: every experiment's job runs, the results CSV
+//! gets one row per job and per baseline, the report and figures are
+//! written, and a rerun (or a run whose parent died before recording a
+//! finished job) trains nothing again.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_circssnn"))
+        .args(args)
+        .env("CIRCSSNN_CACHE", cache)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str], cache: &Path) -> (String, String) {
+    let out = run(args, cache);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "circssnn {args:?} failed:\n{stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn reproduce_runs_every_experiment_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (vec, bert, cache, out) = (
+        d.join("vec"),
+        d.join("bert"),
+        d.join("cache"),
+        d.join("out"),
+    );
+    ok(
+        &[
+            "embed",
+            "train-vec",
+            "--max-windows",
+            "5000",
+            "--epochs",
+            "1",
+            "--min-count",
+            "2",
+            "--quiet",
+            "--out",
+            s(&vec),
+        ],
+        &cache,
+    );
+    ok(
+        &[
+            "embed",
+            "pretrain-bert",
+            "--max-windows",
+            "2000",
+            "--steps",
+            "4",
+            "--batch",
+            "8",
+            "--warmup",
+            "1",
+            "--quiet",
+            "--out",
+            s(&bert),
+        ],
+        &cache,
+    );
+    let args = [
+        "reproduce",
+        "--rbp",
+        "QKI",
+        "--max-per-set",
+        "400",
+        "--experiments",
+        "main,norm,ablation,strict",
+        "--vec-model",
+        s(&vec),
+        "--bert-model",
+        s(&bert),
+        "--jobs",
+        "2",
+        "--out",
+        s(&out),
+    ];
+
+    let (plan, _) = ok(&[&args[..], &["--list"]].concat(), &cache);
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let ids: Vec<&str> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "circ37/QKI/main-fusion",
+            "circ37/QKI/ablation-knfp",
+            "circ37/QKI/ablation-vec",
+            "circ37/QKI/ablation-bert",
+            "circ37/QKI/norm-post",
+            "circ37/QKI/strict-grouped",
+            "circ37/QKI/strict-shuffled",
+        ]
+    );
+
+    let (_, log) = ok(&args, &cache);
+    assert!(log.contains("7 to run"), "{log}");
+    let csv_path = out.join("results.csv");
+    let rows = circssnn::train::results::read_rows(&csv_path).unwrap();
+    // 7 training jobs and the baseline under 3 protocols.
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    for r in &rows {
+        assert_eq!(
+            (r.suite.as_str(), r.set.as_str(), r.max_per_set),
+            ("circ37", "QKI", Some(400))
+        );
+        assert!((0.0..=1.0).contains(&r.auc), "{r:?}");
+        assert!(!r.git_rev.is_empty() && r.config_hash.len() == 16, "{r:?}");
+    }
+    let get = |e: &str, v: &str| {
+        rows.iter()
+            .find(|r| r.experiment == e && r.variant == v)
+            .unwrap()
+    };
+    assert_eq!(get("strict", "grouped").split, "grouped");
+    assert_eq!(get("strict", "shuffled").negatives, "shuffled");
+    assert_eq!(get("norm", "post").norm, "post");
+    assert_eq!(get("main", "fusion").views, "knfp,vec,bert");
+    // The baseline is above chance on QKI's 80 test windows (0.656 on this split).
+    assert!(
+        get("main", "baseline").auc > 0.6,
+        "{:?}",
+        get("main", "baseline")
+    );
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for heading in [
+        "Table 1",
+        "Fig. 5",
+        "Stricter evaluation",
+        "Fig. 7",
+        "Fig. 8",
+    ] {
+        assert!(
+            report.contains(heading),
+            "report lacks {heading}:\n{report}"
+        );
+    }
+    for fig in [
+        "fig5-means",
+        "fig7-norm",
+        "fig8-ablation",
+        "strict-protocols",
+    ] {
+        let html = std::fs::read_to_string(out.join("figures").join(format!("circ37-{fig}.html")))
+            .unwrap();
+        assert!(html.contains("Plotly.newPlot"), "{fig}");
+    }
+
+    // A rerun trains nothing and changes nothing.
+    let before = std::fs::read(&csv_path).unwrap();
+    let (_, log) = ok(&args, &cache);
+    assert!(log.contains("0 to run"), "{log}");
+    assert_eq!(std::fs::read(&csv_path).unwrap(), before);
+
+    // The parent died after a job finished but before recording it: the
+    // row is recovered from the run folder, without training.
+    let kept: Vec<_> = rows
+        .iter()
+        .filter(|r| r.variant != "post")
+        .cloned()
+        .collect();
+    circssnn::train::results::write_rows(&csv_path, &kept).unwrap();
+    let t = std::time::Instant::now();
+    let (_, log) = ok(&args, &cache);
+    assert!(log.contains("1 to run"), "{log}");
+    assert!(
+        t.elapsed().as_secs() < 20,
+        "recovering a finished row took {:?}",
+        t.elapsed()
+    );
+    let again = circssnn::train::results::read_rows(&csv_path).unwrap();
+    assert_eq!(again.len(), 10);
+    assert!(again
+        .iter()
+        .any(|r| r.variant == "post" && r.auc == get("norm", "post").auc));
+}
