@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: `cargo test` plus every notebook executed headless.
+# The whole test suite: `cargo test`, every notebook executed headless, and
+# the Snakemake workflow on two tiny jobs.
 #
 #   bash scripts/test.sh
 #
 # First run on a fresh machine installs the notebook toolchain (about 10
 # minutes, once): the evcxr Jupyter kernel (cargo install, into
-# target/notebook-env), rust-src (rustup), and nbclient (a Python venv in
-# target/notebook-env). The benchmark data is read from $CIRCSSNN_DATA.
+# target/notebook-env), rust-src (rustup), and nbclient + snakemake (a
+# Python venv in target/notebook-env). The benchmark data is read from $CIRCSSNN_DATA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,9 @@ if [ ! -x "$ENV_DIR/venv/bin/python" ]; then
   python3 -m venv "$ENV_DIR/venv"
   "$ENV_DIR/venv/bin/pip" install -q -r notebooks/requirements.txt
 fi
+if [ ! -x "$ENV_DIR/venv/bin/snakemake" ]; then
+  "$ENV_DIR/venv/bin/pip" install -q -r workflow/requirements.txt
+fi
 export PATH="$ENV_DIR/bin:$PATH"
 # The kernel spec goes under this folder, not the user's Jupyter data dir.
 export JUPYTER_DATA_DIR="$ENV_DIR/jupyter"
@@ -35,6 +39,7 @@ export EVCXR_CONFIG_DIR="$ENV_DIR/evcxr-config"
 mkdir -p "$EVCXR_CONFIG_DIR"
 echo ":cache 3000" > "$EVCXR_CONFIG_DIR/init.evcxr"
 export CIRCSSNN_NOTEBOOK_PYTHON="$ENV_DIR/venv/bin/python"
+export CIRCSSNN_SNAKEMAKE="$ENV_DIR/venv/bin/snakemake"
 
 cargo test --locked
-cargo test --locked --test notebooks -- --ignored
+cargo test --locked --test notebooks --test workflow -- --ignored

@@ -161,11 +161,16 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         })
         .collect();
     eprintln!(
-        "{} jobs planned, {} already in {}, {} to run",
+        "{} jobs planned, {} already in {}, {} {}",
         jobs.len(),
         jobs.len() - pending.len(),
         results_path.display(),
-        pending.len()
+        pending.len(),
+        if a.collect_only {
+            "to collect from their run folders"
+        } else {
+            "to run"
+        }
     );
     let mut failed = Vec::new();
     if !a.collect_only && !pending.is_empty() {
@@ -420,6 +425,16 @@ fn run_jobs(
                             .with_context(|| format!("{} wrote no metrics.csv", job.out.display()))
                     }) {
                         Ok(row) => {
+                            // Also a log line, so a run without a terminal
+                            // (nohup, a cluster) shows its progress.
+                            bars.suspend(|| {
+                                eprintln!(
+                                    "done {}: AUC {:.4} ({:.0} s)",
+                                    job.id(),
+                                    row.auc,
+                                    row.seconds
+                                )
+                            });
                             let mut rows = results.lock().expect("results");
                             rows.push(row);
                             if let Err(e) = write_rows(results_path, &rows) {
