@@ -28,13 +28,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("bert", "k-mer BERT (small)"),
         ("knfp,vec,bert", "fusion"),
     ];
-    // Sets that have a pre-norm, seed-4 run of every variant.
+    // Sets that have a pre-norm, seed-4, standard-protocol run of every variant.
     let mut sets: Vec<String> = rows.iter().map(|r| r.set.clone()).collect();
     sets.sort();
     sets.dedup();
     let auc = |set: &str, v: &str| {
         rows.iter()
-            .find(|r| r.set == set && r.views == v && r.norm == "pre" && r.seed == 4)
+            .find(|r| {
+                r.set == set
+                    && r.views == v
+                    && r.norm == "pre"
+                    && r.seed == 4
+                    && r.split == "random"
+                    && r.negatives == "pool"
+            })
             .map(|r| r.auc)
     };
     sets.retain(|s| views.iter().all(|(v, _)| auc(s, v).is_some()));

@@ -4,72 +4,16 @@
 //! written, and a rerun (or a run whose parent died before recording a
 //! finished job) trains nothing again.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn run(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(args)
-        .env("CIRCSSNN_CACHE", cache)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str], cache: &Path) -> (String, String) {
-    let out = run(args, cache);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "circssnn {args:?} failed:\n{stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{circssnn as ok, s, tiny_descriptors};
 
 #[test]
 fn reproduce_runs_every_experiment_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (vec, bert, cache, out) = (
-        d.join("vec"),
-        d.join("bert"),
-        d.join("cache"),
-        d.join("out"),
-    );
-    ok(
-        &[
-            "embed",
-            "train-vec",
-            "--max-windows",
-            "5000",
-            "--epochs",
-            "1",
-            "--min-count",
-            "2",
-            "--quiet",
-            "--out",
-            s(&vec),
-        ],
-        &cache,
-    );
-    ok(
-        &[
-            "embed",
-            "pretrain-bert",
-            "--max-windows",
-            "2000",
-            "--steps",
-            "4",
-            "--batch",
-            "8",
-            "--warmup",
-            "1",
-            "--quiet",
-            "--out",
-            s(&bert),
-        ],
-        &cache,
-    );
+    let (vec, bert) = tiny_descriptors(d);
+    let (cache, out) = (d.join("cache"), d.join("out"));
     let args = [
         "reproduce",
         "--rbp",

@@ -77,9 +77,15 @@ pub struct ReproduceArgs {
     /// BERT model (default models/bert-<profile>; pretrained first if missing).
     #[arg(long)]
     bert_model: Option<PathBuf>,
-    /// Jobs at once (default: one per core; each gets cores/jobs threads).
+    /// Jobs at once (default: one per core, fewer if memory is short; each
+    /// gets cores/jobs threads).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Memory one job may need, in GiB, for the default --jobs (measured:
+    /// ~1 GiB peak for a 2,000-window three-view job; whole large sets with
+    /// the BERT view need more).
+    #[arg(long, default_value_t = 3.0)]
+    mem_per_job: f64,
     /// Print the plan as JSON (one object per job: id, out, args) and stop.
     #[arg(long)]
     list: bool,
@@ -176,7 +182,8 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
     if !a.collect_only && !pending.is_empty() {
         ensure_descriptors(common, &cfg, profile, &pending)?;
         let results = Mutex::new(rows);
-        failed = run_jobs(common, &pending, a.jobs, &results_path, &results)?;
+        let workers = a.jobs.unwrap_or_else(|| default_workers(a.mem_per_job));
+        failed = run_jobs(common, &pending, workers, &results_path, &results)?;
         rows = results
             .into_inner()
             .expect("no job panicked holding the results");
@@ -386,17 +393,40 @@ fn finished_row(j: &Job) -> Result<Option<RunRow>> {
     Ok(Some(r))
 }
 
+/// One job per core, but no more than the available memory holds at
+/// `gib_per_job` each (Linux's `MemAvailable`; no memory limit elsewhere).
+fn default_workers(gib_per_job: f64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let available_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kib| kib / (1024.0 * 1024.0));
+    let by_memory = available_gib.map_or(cores, |g| (g / gib_per_job.max(0.1)).floor() as usize);
+    let workers = cores.min(by_memory).max(1);
+    eprintln!(
+        "{workers} jobs at once ({cores} cores{})",
+        available_gib.map_or(String::new(), |g| format!(
+            ", {g:.1} GiB available at ~{gib_per_job} GiB per job"
+        ))
+    );
+    workers
+}
+
 /// Run `jobs` on `parallel` workers, appending each finished job's row to
 /// `results` and rewriting the CSV; returns the failures.
 fn run_jobs(
     common: &Common,
     jobs: &[&Job],
-    parallel: Option<usize>,
+    parallel: usize,
     results_path: &Path,
     results: &Mutex<Vec<RunRow>>,
 ) -> Result<Vec<String>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = parallel.unwrap_or(cores).clamp(1, jobs.len());
+    let workers = parallel.clamp(1, jobs.len());
     let threads = (cores / workers).max(1);
     let queue = Mutex::new(jobs.iter().copied().collect::<VecDeque<_>>());
     let failed = Mutex::new(Vec::new());

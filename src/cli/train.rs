@@ -63,7 +63,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 4)]
     seed: u64,
     /// Which split: random, published (see `circssnn baseline --help`) or
-    /// grouped (no source transcript in two parts; stricter).
+    /// grouped (no source transcript in both test and training; stricter).
     #[arg(long, default_value = "random")]
     split: SplitKind,
     /// Seed of the split (and of --max-per-set and --negatives shuffled).

@@ -5,7 +5,7 @@
 //! the benchmark leaves open (see [`super::stats`]):
 //!
 //! * `--split grouped` ([`super::split::grouped`]): no source transcript in
-//!   two parts;
+//!   both the test part and training;
 //! * `--negatives shuffled` ([`Negatives::Shuffled`]): every negative is
 //!   replaced by a dinucleotide shuffle of a positive
 //!   ([`super::shuffle`]), so neither transcript identity nor composition

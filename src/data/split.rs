@@ -9,8 +9,9 @@
 //!   `round(n / 10 * 8)` indices for training. It has no validation part; we
 //!   carve one out of its training part the same way as [`stratified`] does.
 //! * [`grouped`]: a stricter split where no source transcript (the header's
-//!   `hsa_circ_...` id) has windows in two parts, so a model cannot score by
-//!   recognising transcripts it trained on.
+//!   `hsa_circ_...` id) has windows both in the test part and in training or
+//!   validation, so a model cannot score by recognising transcripts it
+//!   trained on.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +65,7 @@ pub enum SplitKind {
     Random,
     /// The authors' split ([`published`]), validation carved from its training part.
     Published,
-    /// [`grouped`] by source transcript: no transcript in two parts.
+    /// [`grouped`] by source transcript: no transcript in both test and training.
     Grouped,
 }
 

@@ -65,10 +65,11 @@ impl Series {
     }
 }
 
-/// The layout every helper starts from: title and axis titles.
+/// The layout every helper starts from: title and axis titles, with margins
+/// that grow to fit long tick labels (method names would be clipped).
 fn layout(title: &str, x_title: &str, y_title: &str) -> Layout {
     Layout::new()
         .title(title)
-        .x_axis(Axis::new().title(x_title))
-        .y_axis(Axis::new().title(y_title))
+        .x_axis(Axis::new().title(x_title).auto_margin(true))
+        .y_axis(Axis::new().title(y_title).auto_margin(true))
 }

@@ -12,7 +12,8 @@ struct Visible {
 }
 
 /// One violin: the distribution of `y`, labelled `name` on the x axis, with
-/// an inner box, the mean line and every point drawn.
+/// an inner box, the mean line and every point drawn, the density cut at
+/// the data's range.
 ///
 /// ```
 /// use circssnn::plots::Violin;
@@ -21,6 +22,7 @@ struct Visible {
 /// let json: serde_json::Value = serde_json::from_str(&v.to_json()).unwrap();
 /// assert_eq!(json["type"], "violin");
 /// assert_eq!(json["box"]["visible"], true);
+/// assert_eq!(json["spanmode"], "hard");
 /// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct Violin {
@@ -39,6 +41,10 @@ pub struct Violin {
     jitter: f64,
     #[serde(rename = "hoverinfo")]
     hover_info: &'static str,
+    /// `hard`: the density ends at the smallest and largest value, so an
+    /// AUC violin never reaches past 1.
+    #[serde(rename = "spanmode")]
+    span_mode: &'static str,
 }
 
 impl Violin {
@@ -56,6 +62,7 @@ impl Violin {
             point_pos: 0.0,
             jitter: 0.3,
             hover_info: "y+name",
+            span_mode: "hard",
         })
     }
 }

@@ -280,7 +280,7 @@ pub fn build(rows: &[RunRow]) -> Report {
                  | 1–3-mer LR | {:.3} | – | {:.3} | {:.3} |\n\n\
                  *Shuffled negatives*: every negative replaced by a dinucleotide shuffle of a positive of the same \
                  split part, so neither transcript identity nor composition separates the classes. *Grouped*: no \
-                 source circRNA in two parts (KNFP only: the learned descriptors' corpus was cut for the random split).",
+                 source circRNA in both test and training (KNFP only: the learned descriptors' corpus was cut for the random split).",
                 m(0),
                 mean(cols[0].iter().map(|r| r.published_auc)),
                 m(1),
