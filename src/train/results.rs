@@ -11,6 +11,10 @@ use crate::output::write_atomic;
 
 /// A run: its settings and the whole-test-set metrics of the epoch chosen on
 /// validation, with the published protocol's number beside them.
+///
+/// The metrics are flat fields rather than a nested
+/// [`BinaryMetrics`](crate::eval::BinaryMetrics): one CSV row per run, and
+/// the csv crate cannot write or read nested structs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
     /// Data set.
