@@ -96,6 +96,10 @@ fn reproduce_runs_every_experiment_and_resumes() {
             "report lacks {heading}:\n{report}"
         );
     }
+    assert!(
+        report.contains("7 training runs and 3 baseline fits"),
+        "{report}"
+    );
     for fig in [
         "fig5-means",
         "fig7-norm",

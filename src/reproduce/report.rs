@@ -418,12 +418,17 @@ pub fn build(rows: &[RunRow]) -> Report {
                 ),
             ));
         }
-        let seconds: f64 = r.rows.iter().map(|x| x.seconds).sum();
+        let trained: Vec<&&RunRow> = r
+            .rows
+            .iter()
+            .filter(|x| x.views != BASELINE_VIEWS)
+            .collect();
         let _ = writeln!(
             md,
-            "\n{} runs in this suite, {:.1} h of training wall time in all.\n",
-            r.rows.len(),
-            seconds / 3600.0
+            "\n{} training runs and {} baseline fits in this suite; {:.1} h of training wall time in all.\n",
+            trained.len(),
+            r.rows.len() - trained.len(),
+            trained.iter().map(|x| x.seconds).sum::<f64>() / 3600.0
         );
     }
     if !figures.is_empty() {
