@@ -313,7 +313,6 @@ fn ensure_descriptors(
                 "--out",
             ],
             &cfg.vec_model,
-            None,
         )?;
     }
     if jobs.iter().any(|j| j.needs("bert")) {
@@ -334,22 +333,17 @@ fn ensure_descriptors(
                 args.push("--resume");
             }
             args.push("--out");
-            child(common, &args, &cfg.bert_model, None)?;
+            child(common, &args, &cfg.bert_model)?;
         }
     }
     Ok(())
 }
 
-/// Run this binary with the global flags, `args` and then `path`; stderr to
-/// the terminal, or to `log`.
-fn child(common: &Common, args: &[&str], path: &Path, log: Option<&Path>) -> Result<()> {
+/// Run this binary with the global flags, `args` and then `path`, its
+/// output on the terminal.
+fn child(common: &Common, args: &[&str], path: &Path) -> Result<()> {
     let mut cmd = base_command(common)?;
     cmd.args(args).arg(path);
-    if let Some(log) = log {
-        let f =
-            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-        cmd.stdout(f.try_clone()?).stderr(f);
-    }
     let status = cmd.status().context("starting circssnn")?;
     if !status.success() {
         bail!(
