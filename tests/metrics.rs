@@ -81,6 +81,18 @@ fn batch_mean_drops_tail_and_one_class_batches() {
     assert_eq!((m.batches, m.skipped_one_class, m.dropped_tail), (1, 1, 1));
 }
 
+#[test]
+fn batch_mean_without_a_usable_batch_is_undefined() {
+    // Shorter than one batch: everything is the dropped tail.
+    let m = published_batch_mean(&[0.9, 0.1, 0.4], &[1, 0, 1], 64).unwrap();
+    assert_eq!((m.batches, m.dropped_tail), (0, 3));
+    assert!(m.auc.is_nan() && m.accuracy.is_nan(), "{m:?}");
+    // Full batches, but each of one class only.
+    let m = published_batch_mean(&[0.9, 0.8, 0.2, 0.1], &[1, 1, 0, 0], 2).unwrap();
+    assert_eq!((m.batches, m.skipped_one_class), (0, 2));
+    assert!(m.auc.is_nan(), "{m:?}");
+}
+
 fn brute_force_auc(s: &[f64], y: &[u8]) -> f64 {
     let (mut wins, mut pairs) = (0.0, 0.0);
     for i in 0..s.len() {

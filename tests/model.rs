@@ -294,6 +294,48 @@ fn interrupted_run_resumes_from_its_last_epoch() {
     assert!(err.to_string().contains("other settings"), "{err}");
 }
 
+#[test]
+fn published_protocol_is_undefined_below_one_test_batch_and_still_resumes() {
+    use circssnn::train::fit::RunDir;
+    let (ds, mut sp) = wtap();
+    // 40 test windows, 20 of each class: the published protocol drops them
+    // all as the incomplete tail.
+    let (labels, test) = (&ds.labels, &sp.test);
+    let of = |y: u8| {
+        test.iter()
+            .copied()
+            .filter(move |&i| labels[i] == y)
+            .take(20)
+    };
+    sp.test = of(0).chain(of(1)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir {
+        dir: dir.path(),
+        meta: meta(1),
+        resume: true,
+    };
+    let dev = Cpu::seed_from_u64(3);
+    let train = |epochs| {
+        let mut net = Net::new(&dev, ModelConfig::default());
+        let cfg = TrainConfig {
+            epochs,
+            ..Default::default()
+        };
+        fit(&mut net, &dev, &knfp_only(), &ds, &sp, &cfg, Some(&run)).unwrap()
+    };
+    let one = train(1);
+    assert!(one.published.auc.is_nan(), "{:?}", one.published);
+    assert!(
+        one.test.auc > 0.0 && one.test.n == 40,
+        "the whole-test metrics stay defined"
+    );
+    // state.json now holds a null; resuming must read it back.
+    let two = train(2);
+    assert_eq!(two.resumed_after, Some(1));
+    assert!(two.history.iter().all(|r| r.test_auc_batch_mean.is_nan()));
+    assert!(two.published.auc.is_nan());
+}
+
 /// A descriptor that produces NaN, to drive the loss non-finite.
 struct Poisoned;
 impl circssnn::features::Descriptor<84> for Poisoned {

@@ -220,9 +220,13 @@ fn print_report(set: &str, r: &FitReport) {
         "  AUC {:.4}  ACC {:.4}  precision {:.4}  recall {:.4}  F1 {:.4}  MCC {:.4}",
         t.auc, t.accuracy, t.precision, t.recall, t.f1, t.mcc
     );
+    let published = if r.published.auc.is_nan() {
+        "undefined: no full test batch of 64 with both classes".to_string()
+    } else {
+        format!("AUC {:.4} (epoch {})", r.published.auc, r.published.epoch)
+    };
     println!(
-        "published protocol (best epoch chosen on test, AUC averaged over batches of 64; inflated, for comparison only): AUC {:.4} (epoch {})",
-        r.published.auc, r.published.epoch
+        "published protocol (best epoch chosen on test, AUC averaged over batches of 64; inflated, for comparison only): {published}"
     );
 }
 

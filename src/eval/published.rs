@@ -12,6 +12,9 @@ use super::metrics::{binary_metrics, MetricError};
 pub const PUBLISHED_BATCH: usize = 64;
 
 /// Means over mini-batches, as the published code reports them.
+///
+/// When no full batch holds both classes (a test part under 64 windows, say)
+/// the means are undefined and every metric is NaN, never a made-up 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BatchMeanMetrics {
     /// Mean of per-batch AUC.
@@ -71,7 +74,8 @@ pub fn published_batch_mean(
             Err(e) => return Err(e),
         }
     }
-    let d = used.max(1) as f64;
+    // Undefined rather than 0: a 0 would read as a (terrible) measured AUC.
+    let d = if used == 0 { f64::NAN } else { used as f64 };
     Ok(BatchMeanMetrics {
         auc: auc / d,
         accuracy: acc / d,

@@ -79,7 +79,9 @@ fn sd(v: &[f64]) -> f64 {
 }
 
 fn cell(r: Option<&RunRow>, f: fn(&RunRow) -> f64) -> String {
-    r.map_or("–".into(), |r| format!("{:.3}", f(r)))
+    r.map(f)
+        .filter(|x| !x.is_nan())
+        .map_or("–".into(), |x| format!("{x:.3}"))
 }
 
 fn four(r: &RunRow) -> Vec<f64> {

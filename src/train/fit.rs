@@ -95,7 +95,9 @@ pub struct EpochRecord {
     pub valid_auc: f64,
     /// Whole-test-set AUC (reported, never used for selection).
     pub test_auc: f64,
-    /// Batch-mean test AUC as the published protocol computes it.
+    /// Batch-mean test AUC as the published protocol computes it; NaN when
+    /// the test part has no full two-class batch of 64.
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_auc_batch_mean: f64,
     /// Wall time of the epoch, seconds.
     pub seconds: f64,
@@ -105,10 +107,18 @@ pub struct EpochRecord {
 /// epochs (model selection on the test set). Reported only for comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PublishedProtocol {
-    /// Max over epochs of the batch-mean test AUC.
+    /// Max over epochs of the batch-mean test AUC; NaN when it is undefined
+    /// in every epoch (see [`EpochRecord::test_auc_batch_mean`]).
+    #[serde(deserialize_with = "nan_if_null")]
     pub auc: f64,
     /// The epoch it came from.
     pub epoch: usize,
+}
+
+/// serde_json writes a NaN as `null`; read it back as NaN so that a run
+/// whose published-protocol AUC is undefined can still resume.
+fn nan_if_null<'de, De: serde::Deserializer<'de>>(d: De) -> Result<f64, De::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Result of [`fit`].
@@ -373,7 +383,8 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     let published = history
         .iter()
         .fold(None::<PublishedProtocol>, |best, r| match best {
-            Some(b) if b.auc >= r.test_auc_batch_mean => Some(b),
+            // An undefined epoch never beats a defined one.
+            Some(b) if b.auc >= r.test_auc_batch_mean || r.test_auc_batch_mean.is_nan() => Some(b),
             _ => Some(PublishedProtocol {
                 auc: r.test_auc_batch_mean,
                 epoch: r.epoch,
