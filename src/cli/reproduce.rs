@@ -451,12 +451,18 @@ fn run_jobs(
                         Ok(row) => {
                             // Also a log line, so a run without a terminal
                             // (nohup, a cluster) shows its progress.
+                            let t = total.elapsed().as_secs();
                             bars.suspend(|| {
                                 eprintln!(
-                                    "done {}: AUC {:.4} ({:.0} s)",
+                                    "done {}: AUC {:.4} ({:.0} s) [{}/{} jobs, {}:{:02}:{:02} elapsed]",
                                     job.id(),
                                     row.auc,
-                                    row.seconds
+                                    row.seconds,
+                                    total.position() + 1,
+                                    jobs.len(),
+                                    t / 3600,
+                                    t / 60 % 60,
+                                    t % 60
                                 )
                             });
                             let mut rows = results.lock().expect("results");
