@@ -96,184 +96,216 @@ fn four(r: &RunRow) -> Vec<f64> {
 /// assert!(report.markdown.contains("no finished runs"));
 /// ```
 pub fn build(rows: &[RunRow]) -> Report {
-    let mut md = String::from("# CircSSNN reproduction\n\n");
-    let mut figures = Vec::new();
-    md.push_str(
+    let mut out = Out {
+        md: String::from("# CircSSNN reproduction\n\n"),
+        figures: Vec::new(),
+    };
+    out.md.push_str(
         "Whole-test-set metrics of the epoch chosen on validation, unless a column says \
          *published protocol* (best epoch chosen on the test set, AUC averaged over test \
          batches of 64: the paper's evaluation, inflated, shown for comparison). Rows \
          labelled *published* are the paper's own numbers.\n\n",
     );
-    let suites: BTreeSet<&str> = rows.iter().map(|r| r.suite.as_str()).collect();
-    if !suites.iter().any(|s| !s.is_empty()) {
-        md.push_str("(no finished runs yet)\n");
-        return Report {
-            markdown: md,
-            figures,
-        };
+    let suites: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r.suite.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if suites.is_empty() {
+        out.md.push_str("(no finished runs yet)\n");
     }
-    for suite in suites.into_iter().filter(|s| !s.is_empty()) {
+    for suite in suites {
         let r = Rows {
             rows: rows.iter().filter(|r| r.suite == suite).collect(),
         };
-        let linear = suite == "lin31";
-        let published: &[PublishedMeans] = if linear { &LIN31 } else { &CIRC37 };
-        let fig = |n: &str| format!("{suite}-{n}");
-        let _ = writeln!(md, "## Suite {suite}\n");
+        let _ = writeln!(out.md, "## Suite {suite}\n");
         if let Some(x) = r.rows.first() {
+            let revisions: BTreeSet<&str> = r.rows.iter().map(|x| x.git_rev.as_str()).collect();
             let _ = writeln!(
-                md,
+                out.md,
                 "Profile settings as run: max windows per set {}, git revision {}.\n",
                 x.max_per_set.map_or("all".into(), |n| n.to_string()),
-                r.rows
-                    .iter()
-                    .map(|x| x.git_rev.as_str())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                revisions.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
+        per_set_table(&mut out, &r, suite);
+        means(&mut out, &r, suite);
+        protocols(&mut out, &r, suite);
+        seeds(&mut out, &r, suite);
+        norms(&mut out, &r, suite);
+        ablation(&mut out, &r, suite);
+        totals(&mut out, &r);
+    }
+    if !out.figures.is_empty() {
+        out.md.push_str("## Figures\n\n");
+        for (name, _) in &out.figures {
+            let _ = writeln!(out.md, "- [{name}](figures/{name}.html)");
+        }
+    }
+    Report {
+        markdown: out.md,
+        figures: out.figures,
+    }
+}
 
-        // Table 1 / Table 2: per set.
+/// The report as it is written, section by section.
+struct Out {
+    md: String,
+    figures: Vec<(String, Plot)>,
+}
+
+/// Table 1 / Table 2: AUC per set.
+fn per_set_table(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let md = &mut out.md;
+    let table = if suite == "lin31" {
+        "Table 2"
+    } else {
+        "Table 1"
+    };
+    let _ = writeln!(
+            md,
+            "### {table} — AUC per set\n\n| set | CircSSNN, 3 views | published protocol | KNFP only | 1–3-mer LR |\n|---|---:|---:|---:|---:|",
+        );
+    for s in r.sets() {
+        let main = r.get(&s, "main", "fusion");
         let _ = writeln!(
             md,
-            "### {} — AUC per set\n\n| set | CircSSNN, 3 views | published protocol | KNFP only | 1–3-mer LR |\n|---|---:|---:|---:|---:|",
-            if linear { "Table 2" } else { "Table 1" }
+            "| {s} | {} | {} | {} | {} |",
+            cell(main, |m| m.auc),
+            cell(main, |m| m.published_auc),
+            cell(r.get(&s, "ablation", "knfp"), |m| m.auc),
+            cell(r.get(&s, "main", "baseline"), |m| m.auc),
         );
-        for s in r.sets() {
-            let main = r.get(&s, "main", "fusion");
-            let _ = writeln!(
-                md,
-                "| {s} | {} | {} | {} | {} |",
-                cell(main, |m| m.auc),
-                cell(main, |m| m.published_auc),
-                cell(r.get(&s, "ablation", "knfp"), |m| m.auc),
-                cell(r.get(&s, "main", "baseline"), |m| m.auc),
-            );
-        }
+    }
+}
 
-        // Fig. 5 / Fig. 10: means of four metrics.
-        let (sets, cols) = r.complete(&[
-            ("main", "fusion"),
-            ("ablation", "knfp"),
-            ("main", "baseline"),
-        ]);
-        if !sets.is_empty() {
-            let metrics: Vec<String> = ["ACC", "AUC", "precision", "recall"]
-                .map(String::from)
-                .into();
-            let mut methods = vec![
-                format!("CircSSNN, 3 views (this crate, {} sets)", sets.len()),
-                format!("CircSSNN, KNFP only (this crate, {} sets)", sets.len()),
-                format!("1–3-mer logistic regression ({} sets)", sets.len()),
-            ];
-            let mut values: Vec<Vec<f64>> = cols
-                .iter()
-                .map(|c| (0..4).map(|k| mean(c.iter().map(|r| four(r)[k]))).collect())
-                .collect();
-            let _ = writeln!(
+/// Fig. 5 / Fig. 10: means of four metrics beside the published ones.
+fn means(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let (md, figures) = (&mut out.md, &mut out.figures);
+    let linear = suite == "lin31";
+    let fig = |n: &str| format!("{suite}-{n}");
+    let published: &[PublishedMeans] = if linear { &LIN31 } else { &CIRC37 };
+    let (sets, cols) = r.complete(&[
+        ("main", "fusion"),
+        ("ablation", "knfp"),
+        ("main", "baseline"),
+    ]);
+    if !sets.is_empty() {
+        let metrics: Vec<String> = ["ACC", "AUC", "precision", "recall"]
+            .map(String::from)
+            .into();
+        let mut methods = vec![
+            format!("CircSSNN, 3 views (this crate, {} sets)", sets.len()),
+            format!("CircSSNN, KNFP only (this crate, {} sets)", sets.len()),
+            format!("1–3-mer logistic regression ({} sets)", sets.len()),
+        ];
+        let mut values: Vec<Vec<f64>> = cols
+            .iter()
+            .map(|c| (0..4).map(|k| mean(c.iter().map(|r| four(r)[k]))).collect())
+            .collect();
+        let _ = writeln!(
                 md,
                 "\n### {} — means over {} sets\n\n| method | ACC | AUC | precision | recall |\n|---|---:|---:|---:|---:|",
                 if linear { "Fig. 10" } else { "Fig. 5" },
                 sets.len()
             );
-            for p in published {
-                methods.push(format!(
-                    "{} ({} sets)",
-                    p.method,
-                    if linear { 31 } else { 37 }
-                ));
-                values.push(vec![
-                    p.accuracy.unwrap_or(f64::NAN),
-                    p.auc,
-                    p.precision.unwrap_or(f64::NAN),
-                    p.recall.unwrap_or(f64::NAN),
-                ]);
-            }
-            for (m, v) in methods.iter().zip(&values) {
-                let f = |x: f64| {
-                    if x.is_nan() {
-                        "–".to_string()
-                    } else {
-                        format!("{x:.3}")
-                    }
-                };
-                let _ = writeln!(
-                    md,
-                    "| {m} | {} | {} | {} | {} |",
-                    f(v[0]),
-                    f(v[1]),
-                    f(v[2]),
-                    f(v[3])
-                );
-            }
-            if linear {
-                // The paper gives only AUC means for the linear sets.
-                let auc: Vec<f64> = values.iter().map(|v| v[1]).collect();
-                figures.push((
-                    fig("fig10-means"),
-                    grouped_bars(
-                        &methods,
-                        &[Series::new("mean AUC", auc)],
-                        &format!(
-                            "Fig. 10: linear RNA, mean AUC ({} sets here; published: 31)",
-                            sets.len()
-                        ),
-                        "mean test AUC",
-                    ),
-                ));
-                figures.push((
-                    fig("fig9-box"),
-                    box_plot(
-                        &[
-                            Series::new(
-                                "CircSSNN, 3 views",
-                                cols[0].iter().map(|r| r.auc).collect(),
-                            ),
-                            Series::new("CircSSNN, KNFP", cols[1].iter().map(|r| r.auc).collect()),
-                            Series::new("1–3-mer LR", cols[2].iter().map(|r| r.auc).collect()),
-                        ],
-                        &format!("Fig. 9: linear-RNA test AUC ({} sets)", sets.len()),
-                        "test AUC",
-                    ),
-                ));
-            } else {
-                figures.push((
-                    fig("fig5-means"),
-                    dot_matrix(
-                        &methods,
-                        &metrics,
-                        &values
-                            .iter()
-                            .map(|v| {
-                                v.iter()
-                                    .map(|x| if x.is_nan() { 0.0 } else { *x })
-                                    .collect()
-                            })
-                            .collect::<Vec<_>>(),
-                        &format!(
-                            "Fig. 5: mean metrics ({} sets here; published rows as published)",
-                            sets.len()
-                        ),
-                    ),
-                ));
-            }
+        for p in published {
+            methods.push(format!(
+                "{} ({} sets)",
+                p.method,
+                if linear { 31 } else { 37 }
+            ));
+            values.push(vec![
+                p.accuracy.unwrap_or(f64::NAN),
+                p.auc,
+                p.precision.unwrap_or(f64::NAN),
+                p.recall.unwrap_or(f64::NAN),
+            ]);
         }
-
-        // Protocols side by side: the headline of the stricter evaluation.
-        let (sets, cols) = r.complete(&[
-            ("main", "fusion"),
-            ("strict", "shuffled"),
-            ("ablation", "knfp"),
-            ("strict", "grouped"),
-            ("main", "baseline"),
-            ("strict", "shuffled-baseline"),
-            ("strict", "grouped-baseline"),
-        ]);
-        if !sets.is_empty() {
-            let m = |k: usize| mean(cols[k].iter().map(|r| r.auc));
+        for (m, v) in methods.iter().zip(&values) {
+            let f = |x: f64| {
+                if x.is_nan() {
+                    "–".to_string()
+                } else {
+                    format!("{x:.3}")
+                }
+            };
             let _ = writeln!(
+                md,
+                "| {m} | {} | {} | {} | {} |",
+                f(v[0]),
+                f(v[1]),
+                f(v[2]),
+                f(v[3])
+            );
+        }
+        if linear {
+            // The paper gives only AUC means for the linear sets.
+            let auc: Vec<f64> = values.iter().map(|v| v[1]).collect();
+            figures.push((
+                fig("fig10-means"),
+                grouped_bars(
+                    &methods,
+                    &[Series::new("mean AUC", auc)],
+                    &format!(
+                        "Fig. 10: linear RNA, mean AUC ({} sets here; published: 31)",
+                        sets.len()
+                    ),
+                    "mean test AUC",
+                ),
+            ));
+            figures.push((
+                fig("fig9-box"),
+                box_plot(
+                    &[
+                        Series::new("CircSSNN, 3 views", cols[0].iter().map(|r| r.auc).collect()),
+                        Series::new("CircSSNN, KNFP", cols[1].iter().map(|r| r.auc).collect()),
+                        Series::new("1–3-mer LR", cols[2].iter().map(|r| r.auc).collect()),
+                    ],
+                    &format!("Fig. 9: linear-RNA test AUC ({} sets)", sets.len()),
+                    "test AUC",
+                ),
+            ));
+        } else {
+            figures.push((
+                fig("fig5-means"),
+                dot_matrix(
+                    &methods,
+                    &metrics,
+                    &values
+                        .iter()
+                        .map(|v| {
+                            v.iter()
+                                .map(|x| if x.is_nan() { 0.0 } else { *x })
+                                .collect()
+                        })
+                        .collect::<Vec<_>>(),
+                    &format!(
+                        "Fig. 5: mean metrics ({} sets here; published rows as published)",
+                        sets.len()
+                    ),
+                ),
+            ));
+        }
+    }
+}
+
+/// The stricter protocols side by side: the headline of the evaluation beyond the paper.
+fn protocols(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let (md, figures) = (&mut out.md, &mut out.figures);
+    let fig = |n: &str| format!("{suite}-{n}");
+    let (sets, cols) = r.complete(&[
+        ("main", "fusion"),
+        ("strict", "shuffled"),
+        ("ablation", "knfp"),
+        ("strict", "grouped"),
+        ("main", "baseline"),
+        ("strict", "shuffled-baseline"),
+        ("strict", "grouped-baseline"),
+    ]);
+    if !sets.is_empty() {
+        let m = |k: usize| mean(cols[k].iter().map(|r| r.auc));
+        let _ = writeln!(
                 md,
                 "\n### Stricter evaluation — mean AUC over {n} sets\n\n\
                  | model | standard | published protocol | shuffled negatives | grouped by transcript |\n|---|---:|---:|---:|---:|\n\
@@ -294,153 +326,160 @@ pub fn build(rows: &[RunRow]) -> Report {
                 m(6),
                 n = sets.len(),
             );
-            figures.push((
-                fig("strict-protocols"),
-                grouped_bars(
-                    &["standard", "shuffled negatives", "grouped by transcript"].map(String::from),
-                    &[
-                        Series::new("CircSSNN, 3 views", vec![m(0), m(1), f64::NAN]),
-                        Series::new("CircSSNN, KNFP", vec![m(2), f64::NAN, m(3)]),
-                        Series::new("1–3-mer LR", vec![m(4), m(5), m(6)]),
-                    ],
-                    &format!("Mean test AUC under three protocols ({} sets)", sets.len()),
-                    "mean test AUC",
-                ),
-            ));
-        }
+        figures.push((
+            fig("strict-protocols"),
+            grouped_bars(
+                &["standard", "shuffled negatives", "grouped by transcript"].map(String::from),
+                &[
+                    Series::new("CircSSNN, 3 views", vec![m(0), m(1), f64::NAN]),
+                    Series::new("CircSSNN, KNFP", vec![m(2), f64::NAN, m(3)]),
+                    Series::new("1–3-mer LR", vec![m(4), m(5), m(6)]),
+                ],
+                &format!("Mean test AUC under three protocols ({} sets)", sets.len()),
+                "mean test AUC",
+            ),
+        ));
+    }
+}
 
-        // Fig. 6: stability.
-        let mut seeds: Vec<&RunRow> = r
-            .rows
-            .iter()
-            .copied()
-            .filter(|x| {
-                x.set.eq_ignore_ascii_case(super::plan::STABILITY_SET)
-                    && (x.experiment == "stability"
-                        || (x.experiment == "main" && x.variant == "fusion"))
-            })
-            .collect();
-        seeds.sort_by_key(|x| x.seed);
-        if seeds.len() > 1 {
-            let auc: Vec<f64> = seeds.iter().map(|x| x.auc).collect();
-            let pubs: Vec<f64> = seeds.iter().map(|x| x.published_auc).collect();
-            let _ = writeln!(
+/// Fig. 6: stability over training seeds.
+fn seeds(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let (md, figures) = (&mut out.md, &mut out.figures);
+    let fig = |n: &str| format!("{suite}-{n}");
+    let mut seeds: Vec<&RunRow> = r
+        .rows
+        .iter()
+        .copied()
+        .filter(|x| {
+            x.set.eq_ignore_ascii_case(super::plan::STABILITY_SET)
+                && (x.experiment == "stability"
+                    || (x.experiment == "main" && x.variant == "fusion"))
+        })
+        .collect();
+    seeds.sort_by_key(|x| x.seed);
+    if seeds.len() > 1 {
+        let auc: Vec<f64> = seeds.iter().map(|x| x.auc).collect();
+        let pubs: Vec<f64> = seeds.iter().map(|x| x.published_auc).collect();
+        let _ = writeln!(
                 md,
                 "\n### Fig. 6 — stability, {} seeds on {}\n\n| seed | AUC | published protocol |\n|---:|---:|---:|",
                 seeds.len(),
                 super::plan::STABILITY_SET
             );
-            for x in &seeds {
-                let _ = writeln!(md, "| {} | {:.4} | {:.4} |", x.seed, x.auc, x.published_auc);
-            }
-            let _ = writeln!(
-                md,
-                "| mean ± sd | {:.4} ± {:.4} | {:.4} ± {:.4} |",
-                mean(auc.iter().copied()),
-                sd(&auc),
-                mean(pubs.iter().copied()),
-                sd(&pubs)
-            );
-            figures.push((
-                fig("fig6-stability"),
-                stability(
-                    &[
-                        Series::new("whole test, validation-selected", auc),
-                        Series::new("published protocol", pubs),
-                    ],
-                    &format!(
-                        "Fig. 6: {}, {} training seeds",
-                        super::plan::STABILITY_SET,
-                        seeds.len()
-                    ),
-                    "test AUC",
-                ),
-            ));
+        for x in &seeds {
+            let _ = writeln!(md, "| {} | {:.4} | {:.4} |", x.seed, x.auc, x.published_auc);
         }
+        let _ = writeln!(
+            md,
+            "| mean ± sd | {:.4} ± {:.4} | {:.4} ± {:.4} |",
+            mean(auc.iter().copied()),
+            sd(&auc),
+            mean(pubs.iter().copied()),
+            sd(&pubs)
+        );
+        figures.push((
+            fig("fig6-stability"),
+            stability(
+                &[
+                    Series::new("whole test, validation-selected", auc),
+                    Series::new("published protocol", pubs),
+                ],
+                &format!(
+                    "Fig. 6: {}, {} training seeds",
+                    super::plan::STABILITY_SET,
+                    seeds.len()
+                ),
+                "test AUC",
+            ),
+        ));
+    }
+}
 
-        // Fig. 7: pre vs post.
-        let (sets, cols) = r.complete(&[("main", "fusion"), ("norm", "post")]);
-        if !sets.is_empty() {
-            let pre: Vec<f64> = cols[0].iter().map(|x| x.auc).collect();
-            let post: Vec<f64> = cols[1].iter().map(|x| x.auc).collect();
-            let wins = pre.iter().zip(&post).filter(|(a, b)| a > b).count();
-            let _ = writeln!(
+/// Fig. 7: pre-norm against post-norm.
+fn norms(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let (md, figures) = (&mut out.md, &mut out.figures);
+    let fig = |n: &str| format!("{suite}-{n}");
+    let (sets, cols) = r.complete(&[("main", "fusion"), ("norm", "post")]);
+    if !sets.is_empty() {
+        let pre: Vec<f64> = cols[0].iter().map(|x| x.auc).collect();
+        let post: Vec<f64> = cols[1].iter().map(|x| x.auc).collect();
+        let wins = pre.iter().zip(&post).filter(|(a, b)| a > b).count();
+        let _ = writeln!(
                 md,
                 "\n### Fig. 7 — pre-norm vs post-norm\n\nMean AUC pre-norm {:.3}, post-norm {:.3}; pre-norm higher on {wins} of {} sets.",
                 mean(pre.iter().copied()),
                 mean(post.iter().copied()),
                 sets.len()
             );
-            figures.push((
-                fig("fig7-norm"),
-                grouped_bars(
-                    &sets,
-                    &[Series::new("post-norm", post), Series::new("pre-norm", pre)],
-                    "Fig. 7: pre- vs post-norm (3 views, 1 block)",
-                    "test AUC",
-                ),
-            ));
-        }
+        figures.push((
+            fig("fig7-norm"),
+            grouped_bars(
+                &sets,
+                &[Series::new("post-norm", post), Series::new("pre-norm", pre)],
+                "Fig. 7: pre- vs post-norm (3 views, 1 block)",
+                "test AUC",
+            ),
+        ));
+    }
+}
 
-        // Fig. 8: ablation.
-        let keys = [
-            ("ablation", "knfp", "KNFP"),
-            ("ablation", "vec", "circRNA2Vec"),
-            ("ablation", "bert", "k-mer BERT"),
-            ("main", "fusion", "fusion of all three"),
-        ];
-        let (sets, cols) = r.complete(&keys.map(|(e, v, _)| (e, v)));
-        if !sets.is_empty() && !linear {
-            let groups: Vec<Series> = keys
-                .iter()
-                .zip(&cols)
-                .map(|((_, _, n), c)| Series::new(*n, c.iter().map(|x| x.auc).collect()))
-                .collect();
-            let _ = writeln!(
+/// Fig. 8: the descriptor ablation (circRNA suites only).
+fn ablation(out: &mut Out, r: &Rows<'_>, suite: &str) {
+    let (md, figures) = (&mut out.md, &mut out.figures);
+    let linear = suite == "lin31";
+    let fig = |n: &str| format!("{suite}-{n}");
+    let keys = [
+        ("ablation", "knfp", "KNFP"),
+        ("ablation", "vec", "circRNA2Vec"),
+        ("ablation", "bert", "k-mer BERT"),
+        ("main", "fusion", "fusion of all three"),
+    ];
+    let (sets, cols) = r.complete(&keys.map(|(e, v, _)| (e, v)));
+    if !sets.is_empty() && !linear {
+        let groups: Vec<Series> = keys
+            .iter()
+            .zip(&cols)
+            .map(|((_, _, n), c)| Series::new(*n, c.iter().map(|x| x.auc).collect()))
+            .collect();
+        let _ = writeln!(
                 md,
                 "\n### Fig. 8 — descriptor ablation, mean AUC over {} sets\n\n| descriptor | mean AUC | min | max |\n|---|---:|---:|---:|",
                 sets.len()
             );
-            for g in &groups {
-                let _ = writeln!(
-                    md,
-                    "| {} | {:.3} | {:.3} | {:.3} |",
-                    g.name,
-                    mean(g.values.iter().copied()),
-                    g.values.iter().copied().fold(f64::INFINITY, f64::min),
-                    g.values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                );
-            }
-            figures.push((
-                fig("fig8-ablation"),
-                violin(
-                    &groups,
-                    &format!("Fig. 8: test AUC per descriptor ({} sets)", sets.len()),
-                    "test AUC",
-                ),
-            ));
+        for g in &groups {
+            let _ = writeln!(
+                md,
+                "| {} | {:.3} | {:.3} | {:.3} |",
+                g.name,
+                mean(g.values.iter().copied()),
+                g.values.iter().copied().fold(f64::INFINITY, f64::min),
+                g.values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            );
         }
-        let trained: Vec<&&RunRow> = r
-            .rows
-            .iter()
-            .filter(|x| x.views != BASELINE_VIEWS)
-            .collect();
-        let _ = writeln!(
+        figures.push((
+            fig("fig8-ablation"),
+            violin(
+                &groups,
+                &format!("Fig. 8: test AUC per descriptor ({} sets)", sets.len()),
+                "test AUC",
+            ),
+        ));
+    }
+}
+
+/// How many runs, and their training wall time.
+fn totals(out: &mut Out, r: &Rows<'_>) {
+    let md = &mut out.md;
+    let trained: Vec<&&RunRow> = r
+        .rows
+        .iter()
+        .filter(|x| x.views != BASELINE_VIEWS)
+        .collect();
+    let _ = writeln!(
             md,
             "\n{} training runs and {} baseline fits in this suite; {:.1} h of training wall time in all.\n",
             trained.len(),
             r.rows.len() - trained.len(),
             trained.iter().map(|x| x.seconds).sum::<f64>() / 3600.0
         );
-    }
-    if !figures.is_empty() {
-        md.push_str("## Figures\n\n");
-        for (name, _) in &figures {
-            let _ = writeln!(md, "- [{name}](figures/{name}.html)");
-        }
-    }
-    Report {
-        markdown: md,
-        figures,
-    }
 }
