@@ -163,9 +163,9 @@ fn per_set_table(out: &mut Out, r: &Rows<'_>, suite: &str) {
         "Table 1"
     };
     let _ = writeln!(
-            md,
-            "### {table} — AUC per set\n\n| set | CircSSNN, 3 views | published protocol | KNFP only | 1–3-mer LR |\n|---|---:|---:|---:|---:|",
-        );
+        md,
+        "### {table} — AUC per set\n\n| set | CircSSNN, 3 views | published protocol | KNFP only | 1–3-mer LR |\n|---|---:|---:|---:|---:|",
+    );
     for s in r.sets() {
         let main = r.get(&s, "main", "fusion");
         let _ = writeln!(
@@ -204,11 +204,11 @@ fn means(out: &mut Out, r: &Rows<'_>, suite: &str) {
             .map(|c| (0..4).map(|k| mean(c.iter().map(|r| four(r)[k]))).collect())
             .collect();
         let _ = writeln!(
-                md,
-                "\n### {} — means over {} sets\n\n| method | ACC | AUC | precision | recall |\n|---|---:|---:|---:|---:|",
-                if linear { "Fig. 10" } else { "Fig. 5" },
-                sets.len()
-            );
+            md,
+            "\n### {} — means over {} sets\n\n| method | ACC | AUC | precision | recall |\n|---|---:|---:|---:|---:|",
+            if linear { "Fig. 10" } else { "Fig. 5" },
+            sets.len()
+        );
         for p in published {
             methods.push(format!(
                 "{} ({} sets)",
@@ -306,26 +306,26 @@ fn protocols(out: &mut Out, r: &Rows<'_>, suite: &str) {
     if !sets.is_empty() {
         let m = |k: usize| mean(cols[k].iter().map(|r| r.auc));
         let _ = writeln!(
-                md,
-                "\n### Stricter evaluation — mean AUC over {n} sets\n\n\
-                 | model | standard | published protocol | shuffled negatives | grouped by transcript |\n|---|---:|---:|---:|---:|\n\
-                 | CircSSNN, 3 views | {:.3} | {:.3} | {:.3} | – |\n\
-                 | CircSSNN, KNFP only | {:.3} | {:.3} | – | {:.3} |\n\
-                 | 1–3-mer LR | {:.3} | – | {:.3} | {:.3} |\n\n\
-                 *Shuffled negatives*: every negative replaced by a dinucleotide shuffle of a positive of the same \
-                 split part, so neither transcript identity nor composition separates the classes. *Grouped*: no \
-                 source circRNA in both test and training (KNFP only: the learned descriptors' corpus was cut for the random split).",
-                m(0),
-                mean(cols[0].iter().map(|r| r.published_auc)),
-                m(1),
-                m(2),
-                mean(cols[2].iter().map(|r| r.published_auc)),
-                m(3),
-                m(4),
-                m(5),
-                m(6),
-                n = sets.len(),
-            );
+            md,
+            "\n### Stricter evaluation — mean AUC over {n} sets\n\n\
+             | model | standard | published protocol | shuffled negatives | grouped by transcript |\n|---|---:|---:|---:|---:|\n\
+             | CircSSNN, 3 views | {:.3} | {:.3} | {:.3} | – |\n\
+             | CircSSNN, KNFP only | {:.3} | {:.3} | – | {:.3} |\n\
+             | 1–3-mer LR | {:.3} | – | {:.3} | {:.3} |\n\n\
+             *Shuffled negatives*: every negative replaced by a dinucleotide shuffle of a positive of the same \
+             split part, so neither transcript identity nor composition separates the classes. *Grouped*: no \
+             source circRNA in both test and training (KNFP only: the learned descriptors' corpus was cut for the random split).",
+            m(0),
+            mean(cols[0].iter().map(|r| r.published_auc)),
+            m(1),
+            m(2),
+            mean(cols[2].iter().map(|r| r.published_auc)),
+            m(3),
+            m(4),
+            m(5),
+            m(6),
+            n = sets.len(),
+        );
         figures.push((
             fig("strict-protocols"),
             grouped_bars(
@@ -361,11 +361,11 @@ fn seeds(out: &mut Out, r: &Rows<'_>, suite: &str) {
         let auc: Vec<f64> = seeds.iter().map(|x| x.auc).collect();
         let pubs: Vec<f64> = seeds.iter().map(|x| x.published_auc).collect();
         let _ = writeln!(
-                md,
-                "\n### Fig. 6 — stability, {} seeds on {}\n\n| seed | AUC | published protocol |\n|---:|---:|---:|",
-                seeds.len(),
-                super::plan::STABILITY_SET
-            );
+            md,
+            "\n### Fig. 6 — stability, {} seeds on {}\n\n| seed | AUC | published protocol |\n|---:|---:|---:|",
+            seeds.len(),
+            super::plan::STABILITY_SET
+        );
         for x in &seeds {
             let _ = writeln!(md, "| {} | {:.4} | {:.4} |", x.seed, x.auc, x.published_auc);
         }
@@ -405,12 +405,12 @@ fn norms(out: &mut Out, r: &Rows<'_>, suite: &str) {
         let post: Vec<f64> = cols[1].iter().map(|x| x.auc).collect();
         let wins = pre.iter().zip(&post).filter(|(a, b)| a > b).count();
         let _ = writeln!(
-                md,
-                "\n### Fig. 7 — pre-norm vs post-norm\n\nMean AUC pre-norm {:.3}, post-norm {:.3}; pre-norm higher on {wins} of {} sets.",
-                mean(pre.iter().copied()),
-                mean(post.iter().copied()),
-                sets.len()
-            );
+            md,
+            "\n### Fig. 7 — pre-norm vs post-norm\n\nMean AUC pre-norm {:.3}, post-norm {:.3}; pre-norm higher on {wins} of {} sets.",
+            mean(pre.iter().copied()),
+            mean(post.iter().copied()),
+            sets.len()
+        );
         figures.push((
             fig("fig7-norm"),
             grouped_bars(
@@ -442,10 +442,10 @@ fn ablation(out: &mut Out, r: &Rows<'_>, suite: &str) {
             .map(|((_, _, n), c)| Series::new(*n, c.iter().map(|x| x.auc).collect()))
             .collect();
         let _ = writeln!(
-                md,
-                "\n### Fig. 8 — descriptor ablation, mean AUC over {} sets\n\n| descriptor | mean AUC | min | max |\n|---|---:|---:|---:|",
-                sets.len()
-            );
+            md,
+            "\n### Fig. 8 — descriptor ablation, mean AUC over {} sets\n\n| descriptor | mean AUC | min | max |\n|---|---:|---:|---:|",
+            sets.len()
+        );
         for g in &groups {
             let _ = writeln!(
                 md,
@@ -476,10 +476,10 @@ fn totals(out: &mut Out, r: &Rows<'_>) {
         .filter(|x| x.views != BASELINE_VIEWS)
         .collect();
     let _ = writeln!(
-            md,
-            "\n{} training runs and {} baseline fits in this suite; {:.1} h of training wall time in all.\n",
-            trained.len(),
-            r.rows.len() - trained.len(),
-            trained.iter().map(|x| x.seconds).sum::<f64>() / 3600.0
-        );
+        md,
+        "\n{} training runs and {} baseline fits in this suite; {:.1} h of training wall time in all.\n",
+        trained.len(),
+        r.rows.len() - trained.len(),
+        trained.iter().map(|x| x.seconds).sum::<f64>() / 3600.0
+    );
 }
