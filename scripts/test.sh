@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: `cargo test`, every notebook executed headless, and
-# the Snakemake workflow on two tiny jobs.
+# The whole test suite: `cargo test`, the docs built with warnings as errors,
+# every notebook executed headless, and the Snakemake workflow on two tiny jobs.
 #
 #   bash scripts/test.sh
 #
@@ -42,4 +42,6 @@ export CIRCSSNN_NOTEBOOK_PYTHON="$ENV_DIR/venv/bin/python"
 export CIRCSSNN_SNAKEMAKE="$ENV_DIR/venv/bin/snakemake"
 
 cargo test --locked
+# Every doc link resolves (rustdoc warnings are errors here, not in builds).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked
 cargo test --locked --test notebooks --test workflow -- --ignored

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{Dataset, SetKind};
 
-/// Indices into a [`Dataset`](super::Dataset), each part sorted ascending.
+/// Indices into a [`Dataset`], each part sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Split {
     /// Records to fit on.

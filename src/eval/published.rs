@@ -2,7 +2,7 @@
 //! the figures. The authors average AUC, accuracy, precision and recall over
 //! test mini-batches of 64 in loader order, dropping the last incomplete
 //! batch. Do not report these as the model's performance; use
-//! [`binary_metrics`](super::binary_metrics) over the whole test set.
+//! [`binary_metrics`] over the whole test set.
 
 use serde::{Deserialize, Serialize};
 

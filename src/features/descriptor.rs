@@ -26,7 +26,7 @@ pub trait Descriptor<const D: usize>: Send + Sync {
     }
 }
 
-/// KNFP as a [`Descriptor`] (see [`super::knfp`]).
+/// KNFP as a [`Descriptor`] (see [`knfp`](mod@super::knfp)).
 ///
 /// ```
 /// use circssnn::features::{Descriptor, Knfp};

@@ -1,7 +1,7 @@
 //! Per-window descriptors: each turns a normalised 101-nt window into a
 //! `101 x D` matrix behind the [`Descriptor`] trait.
 //!
-//! * [`knfp`] — k-tuple nucleotide frequency pattern (fixed, D = 84);
+//! * [`knfp`](mod@knfp) — k-tuple nucleotide frequency pattern (fixed, D = 84);
 //! * [`circ2vec`] — circRNA2Vec 10-mer embeddings the crate trains itself (D = 30);
 //! * [`bert`] — a k-mer BERT encoder, pretrained by the crate or loaded from a
 //!   HuggingFace checkpoint (D = its width);

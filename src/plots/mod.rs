@@ -2,7 +2,7 @@
 //! display inline in an evcxr notebook (`plot.evcxr_display()` in JupyterLab,
 //! `plot.notebook_display()` in classic Jupyter), save as standalone HTML
 //! ([`save_html`]) and, with the `static-export` feature and a headless
-//! Chromium, as SVG or PNG ([`save_image`]).
+//! Chromium, as SVG or PNG (`save_image`).
 //!
 //! | paper figure | helper |
 //! |---|---|

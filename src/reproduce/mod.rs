@@ -1,5 +1,5 @@
 //! Reproducing the paper's tables and figures, and evaluating more strictly
-//! than the paper: the job plan ([`plan`]), the paper's published numbers
+//! than the paper: the job plan ([`plan`](mod@plan)), the paper's published numbers
 //! ([`published`]) and the report built from results rows ([`report`]).
 //!
 //! The runner lives in the CLI (`circssnn reproduce`): it runs the plan's

@@ -3,7 +3,7 @@
 //! two zero rows, are the window's `101 x D` descriptor.
 //!
 //! DNABERT's weights cannot be downloaded here, so the crate pretrains its
-//! own encoder by masked-LM on the training-only corpus ([`pretrain`]), and
+//! own encoder by masked-LM on the training-only corpus ([`pretrain`](mod@pretrain)), and
 //! also loads a user's HuggingFace BERT checkpoint ([`hf`]). Both are the same
 //! typed dfdx encoder ([`Bert`]):
 //!
