@@ -6,7 +6,7 @@
 //! user (or the Snakemake workflow) would run, a crash or a NaN in one run
 //! cannot take the others down, and each keeps its own log.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,6 +25,7 @@ use circssnn::features::bert::pretrain::load_report;
 use circssnn::output::write_atomic;
 use circssnn::plots::save_html;
 use circssnn::reproduce::report::BASELINE_VIEWS;
+use circssnn::reproduce::queue::{Next, TaskQueue};
 use circssnn::reproduce::{build_report, plan, Experiment, Job, PlanConfig, Profile, Suite};
 use circssnn::train::results::{config_hash, read_rows, write_rows, RunRow, GIT_REVISION};
 
@@ -180,10 +181,23 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
     );
     let mut failed = Vec::new();
     if !a.collect_only && !pending.is_empty() {
-        ensure_descriptors(common, &cfg, profile, &pending)?;
+        let mut queue = TaskQueue::new();
+        let models = model_tasks(&cfg, profile, &pending)?;
+        for m in models {
+            eprintln!(
+                "{}: trained first, beside the jobs that do not read it",
+                m.label
+            );
+            let view = m.view;
+            queue.push(Task::Model(m), Some(view), &[]);
+        }
+        for &j in &pending {
+            let needs: Vec<&str> = ["vec", "bert"].into_iter().filter(|v| j.needs(v)).collect();
+            queue.push(Task::Train(j), None, &needs);
+        }
         let results = Mutex::new(rows);
         let workers = a.jobs.unwrap_or_else(|| default_workers(a.mem_per_job));
-        failed = run_jobs(common, &pending, workers, &results_path, &results)?;
+        failed = run_tasks(common, queue, workers, &out, &results_path, &results)?;
         rows = results
             .into_inner()
             .expect("no job panicked holding the results");
@@ -289,31 +303,50 @@ fn baselines(
         .collect()
 }
 
-/// Train the circRNA2Vec and BERT models the jobs read, if missing (each as
-/// its own `circssnn embed` child, resumable).
-fn ensure_descriptors(
-    common: &Common,
-    cfg: &PlanConfig,
-    profile: Profile,
-    jobs: &[&Job],
-) -> Result<()> {
+/// A descriptor model some jobs read, trained by a `circssnn embed` child.
+struct ModelTask {
+    /// The view it serves (`vec`, `bert`): the name its jobs wait on.
+    view: &'static str,
+    /// What it is, for progress and log lines.
+    label: String,
+    /// `circssnn embed ...` arguments, ending in `--out <dir>`.
+    args: Vec<String>,
+}
+
+/// One unit of a reproduction's work.
+enum Task<'a> {
+    /// Train a missing descriptor model.
+    Model(ModelTask),
+    /// One `circssnn train` job.
+    Train(&'a Job),
+}
+
+impl Task<'_> {
+    fn label(&self) -> String {
+        match self {
+            Task::Model(m) => m.label.clone(),
+            Task::Train(j) => j.id(),
+        }
+    }
+}
+
+/// The circRNA2Vec and BERT models the jobs read that are missing (or, for
+/// BERT, unfinished: its pretraining resumes).
+///
+/// circRNA2Vec trains on one thread, the only setting that is bit-exact for
+/// its seed, so a reproduction gives the same numbers every time it is run
+/// on a machine; it runs beside the other tasks, so the idle cores are used.
+fn model_tasks(cfg: &PlanConfig, profile: Profile, jobs: &[&Job]) -> Result<Vec<ModelTask>> {
+    let mut tasks = Vec::new();
     if jobs.iter().any(|j| j.needs("vec")) && !cfg.vec_model.join("circ2vec.json").is_file() {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        eprintln!(
-            "no circRNA2Vec model in {}: training it",
-            cfg.vec_model.display()
-        );
-        child(
-            common,
-            &[
-                "embed",
-                "train-vec",
-                "--threads",
-                &threads.to_string(),
-                "--out",
-            ],
-            &cfg.vec_model,
-        )?;
+        let dir = cfg.vec_model.display().to_string();
+        tasks.push(ModelTask {
+            view: "vec",
+            label: format!("circRNA2Vec model {dir}"),
+            args: ["embed", "train-vec", "--threads", "1", "--quiet", "--out", &dir]
+                .map(String::from)
+                .to_vec(),
+        });
     }
     if jobs.iter().any(|j| j.needs("bert")) {
         let report = load_report(&cfg.bert_model)?;
@@ -324,35 +357,30 @@ fn ensure_descriptors(
             None => has_weights,
         };
         if !finished {
-            eprintln!(
-                "no finished BERT in {}: pretraining it",
-                cfg.bert_model.display()
-            );
-            let mut args = vec!["embed", "pretrain-bert", "--profile", profile.name()];
+            let dir = cfg.bert_model.display().to_string();
+            let mut args: Vec<String> = ["embed", "pretrain-bert", "--profile", profile.name()]
+                .map(String::from)
+                .to_vec();
             if report.is_some() {
-                args.push("--resume");
+                args.push("--resume".into());
             }
-            args.push("--out");
-            child(common, &args, &cfg.bert_model)?;
+            args.extend(["--quiet".into(), "--out".into(), dir.clone()]);
+            tasks.push(ModelTask {
+                view: "bert",
+                label: format!("BERT model {dir}"),
+                args,
+            });
         }
     }
-    Ok(())
+    Ok(tasks)
 }
 
-/// Run this binary with the global flags, `args` and then `path`, its
-/// output on the terminal.
-fn child(common: &Common, args: &[&str], path: &Path) -> Result<()> {
+/// Train one model as a child process with `threads` rayon threads, its
+/// output in `log`.
+fn run_model(common: &Common, m: &ModelTask, threads: usize, log: &Path) -> Result<()> {
     let mut cmd = base_command(common)?;
-    cmd.args(args).arg(path);
-    let status = cmd.status().context("starting circssnn")?;
-    if !status.success() {
-        bail!(
-            "`circssnn {} {}` failed ({status})",
-            args.join(" "),
-            path.display()
-        );
-    }
-    Ok(())
+    cmd.args(&m.args);
+    run_logged(cmd, threads, log).with_context(|| format!("`circssnn {}`", m.args.join(" ")))
 }
 
 fn base_command(common: &Common) -> Result<Command> {
@@ -410,76 +438,106 @@ fn default_workers(gib_per_job: f64) -> usize {
     workers
 }
 
-/// Run `jobs` on `parallel` workers, appending each finished job's row to
-/// `results` and rewriting the CSV; returns the failures.
-fn run_jobs(
+/// Run the queued tasks on `parallel` workers, appending each finished
+/// job's row to `results` and rewriting the CSV; returns the failures.
+/// Model logs go to `out/logs/`, job logs to their run folders.
+fn run_tasks(
     common: &Common,
-    jobs: &[&Job],
+    queue: TaskQueue<Task<'_>>,
     parallel: usize,
+    out: &Path,
     results_path: &Path,
     results: &Mutex<Vec<RunRow>>,
 ) -> Result<Vec<String>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = parallel.clamp(1, jobs.len());
+    let n_tasks = queue.len();
+    let workers = parallel.clamp(1, n_tasks.max(1));
     let threads = (cores / workers).max(1);
-    let queue = Mutex::new(jobs.iter().copied().collect::<VecDeque<_>>());
+    let logs = out.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let failed = Mutex::new(Vec::new());
+    let fail = |what: String| failed.lock().expect("failures").push(what);
     let bars = MultiProgress::new();
     let total = bars.add(
-        ProgressBar::new(jobs.len() as u64).with_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} jobs, {elapsed} elapsed, ETA {eta}")
-                .expect("valid template"),
+        ProgressBar::new(n_tasks as u64).with_style(
+            ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} tasks, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("valid template"),
         ),
     );
     let line = ProgressStyle::with_template("  {spinner} {msg} {elapsed}").expect("valid template");
+    // Also a log line per finished task, so a run without a terminal
+    // (nohup, a cluster) shows its progress.
+    let say = |what: String| {
+        let t = total.elapsed().as_secs();
+        bars.suspend(|| {
+            eprintln!(
+                "{what} [{}/{n_tasks} tasks, {}:{:02}:{:02} elapsed]",
+                total.position() + 1,
+                t / 3600,
+                t / 60 % 60,
+                t % 60
+            )
+        });
+    };
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 let bar =
                     bars.insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
                 bar.enable_steady_tick(Duration::from_millis(500));
-                loop {
-                    let Some(job) = queue.lock().expect("queue").pop_front() else {
-                        break;
-                    };
-                    bar.reset_elapsed();
-                    bar.set_message(job.id());
-                    match run_one(common, job, threads).and_then(|()| {
-                        finished_row(job)?
-                            .with_context(|| format!("{} wrote no metrics.csv", job.out.display()))
-                    }) {
-                        Ok(row) => {
-                            // Also a log line, so a run without a terminal
-                            // (nohup, a cluster) shows its progress.
-                            let t = total.elapsed().as_secs();
-                            bars.suspend(|| {
-                                eprintln!(
-                                    "done {}: AUC {:.4} ({:.0} s) [{}/{} jobs, {}:{:02}:{:02} elapsed]",
-                                    job.id(),
-                                    row.auc,
-                                    row.seconds,
-                                    total.position() + 1,
-                                    jobs.len(),
-                                    t / 3600,
-                                    t / 60 % 60,
-                                    t % 60
-                                )
-                            });
-                            let mut rows = results.lock().expect("results");
-                            rows.push(row);
-                            if let Err(e) = write_rows(results_path, &rows) {
-                                failed
-                                    .lock()
-                                    .expect("failures")
-                                    .push(format!("{}: {e}", job.id()));
-                            }
+                while let Some(next) = queue.next() {
+                    match next {
+                        Next::Blocked(task, why) => {
+                            bars.suspend(|| eprintln!("{}: {why}", task.label()));
+                            fail(format!("{}: {why}", task.label()));
                         }
-                        Err(e) => {
-                            bars.suspend(|| eprintln!("{} failed: {e:#}", job.id()));
-                            failed
-                                .lock()
-                                .expect("failures")
-                                .push(format!("{}: {e:#}", job.id()));
+                        Next::Run(task) => {
+                            bar.reset_elapsed();
+                            bar.set_message(task.label());
+                            let t = Instant::now();
+                            match task {
+                                Task::Model(m) => {
+                                    let log = logs.join(format!("embed-{}.log", m.view));
+                                    let r = run_model(common, &m, threads, &log);
+                                    queue.finished(m.view, r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+                                    match r {
+                                        Ok(()) => say(format!(
+                                            "done {} ({:.0} s)",
+                                            m.label,
+                                            t.elapsed().as_secs_f64()
+                                        )),
+                                        Err(e) => {
+                                            bars.suspend(|| eprintln!("{} failed: {e:#}", m.label));
+                                            fail(format!("{}: {e:#}", m.label));
+                                        }
+                                    }
+                                }
+                                Task::Train(job) => match run_one(common, job, threads).and_then(|()| {
+                                    finished_row(job)?.with_context(|| {
+                                        format!("{} wrote no metrics.csv", job.out.display())
+                                    })
+                                }) {
+                                    Ok(row) => {
+                                        say(format!(
+                                            "done {}: AUC {:.4} ({:.0} s)",
+                                            job.id(),
+                                            row.auc,
+                                            row.seconds
+                                        ));
+                                        let mut rows = results.lock().expect("results");
+                                        rows.push(row);
+                                        if let Err(e) = write_rows(results_path, &rows) {
+                                            fail(format!("{}: {e}", job.id()));
+                                        }
+                                    }
+                                    Err(e) => {
+                                        bars.suspend(|| eprintln!("{} failed: {e:#}", job.id()));
+                                        fail(format!("{}: {e:#}", job.id()));
+                                    }
+                                },
+                            }
                         }
                     }
                     total.inc(1);
@@ -498,7 +556,6 @@ fn run_one(common: &Common, job: &Job, threads: usize) -> Result<()> {
         return Ok(());
     }
     std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
-    let log = job.out.join("train.log");
     let mut cmd = base_command(common)?;
     cmd.arg("train")
         .args(&job.args)
@@ -508,12 +565,18 @@ fn run_one(common: &Common, job: &Job, threads: usize) -> Result<()> {
     if job.out.join("state.json").is_file() {
         cmd.arg("--resume");
     }
-    let f = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    run_logged(cmd, threads, &job.out.join("train.log"))
+}
+
+/// Run `cmd` with `threads` rayon threads, stdout and stderr into `log`; a
+/// failure names the log's last line.
+fn run_logged(mut cmd: Command, threads: usize, log: &Path) -> Result<()> {
+    let f = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     cmd.stdout(f.try_clone()?).stderr(f).stdin(Stdio::null());
     cmd.env("RAYON_NUM_THREADS", threads.to_string());
-    let status = cmd.status().context("starting circssnn train")?;
+    let status = cmd.status().context("starting circssnn")?;
     if !status.success() {
-        let tail = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail = std::fs::read_to_string(log).unwrap_or_default();
         let last = tail
             .lines()
             .rev()

@@ -1,15 +1,18 @@
 //! Reproducing the paper's tables and figures, and evaluating more strictly
 //! than the paper: the job plan ([`plan`](mod@plan)), the paper's published numbers
-//! ([`published`]) and the report built from results rows ([`report`]).
+//! ([`published`]), the report built from results rows ([`report`]) and the
+//! queue that orders jobs after the models they read ([`queue`]).
 //!
-//! The runner lives in the CLI (`circssnn reproduce`): it runs the plan's
-//! `circssnn train` jobs as child processes, several at once, appends one
+//! The runner lives in the CLI (`circssnn reproduce`): it trains missing
+//! descriptor models and runs the plan's `circssnn train` jobs as child
+//! processes, several at once, appends one
 //! [`RunRow`](crate::train::results::RunRow) per finished job to the
 //! results CSV (skipping finished ones on restart) and writes the report.
 //! `workflow/Snakefile` runs the same jobs on a cluster.
 
 pub mod plan;
 pub mod published;
+pub mod queue;
 pub mod report;
 
 pub use plan::{plan, Experiment, Job, PlanConfig, Profile, Suite};
