@@ -24,8 +24,8 @@ use circssnn::data::{Negatives, Protocol, Registry};
 use circssnn::features::bert::pretrain::load_report;
 use circssnn::output::write_atomic;
 use circssnn::plots::save_html;
-use circssnn::reproduce::report::BASELINE_VIEWS;
 use circssnn::reproduce::queue::{Next, TaskQueue};
+use circssnn::reproduce::report::BASELINE_VIEWS;
 use circssnn::reproduce::{build_report, plan, Experiment, Job, PlanConfig, Profile, Suite};
 use circssnn::train::results::{config_hash, read_rows, write_rows, RunRow, GIT_REVISION};
 
@@ -343,9 +343,17 @@ fn model_tasks(cfg: &PlanConfig, profile: Profile, jobs: &[&Job]) -> Result<Vec<
         tasks.push(ModelTask {
             view: "vec",
             label: format!("circRNA2Vec model {dir}"),
-            args: ["embed", "train-vec", "--threads", "1", "--quiet", "--out", &dir]
-                .map(String::from)
-                .to_vec(),
+            args: [
+                "embed",
+                "train-vec",
+                "--threads",
+                "1",
+                "--quiet",
+                "--out",
+                &dir,
+            ]
+            .map(String::from)
+            .to_vec(),
         });
     }
     if jobs.iter().any(|j| j.needs("bert")) {
@@ -501,7 +509,10 @@ fn run_tasks(
                                 Task::Model(m) => {
                                     let log = logs.join(format!("embed-{}.log", m.view));
                                     let r = run_model(common, &m, threads, &log);
-                                    queue.finished(m.view, r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+                                    queue.finished(
+                                        m.view,
+                                        r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")),
+                                    );
                                     match r {
                                         Ok(()) => say(format!(
                                             "done {} ({:.0} s)",
@@ -514,29 +525,33 @@ fn run_tasks(
                                         }
                                     }
                                 }
-                                Task::Train(job) => match run_one(common, job, threads).and_then(|()| {
-                                    finished_row(job)?.with_context(|| {
-                                        format!("{} wrote no metrics.csv", job.out.display())
-                                    })
-                                }) {
-                                    Ok(row) => {
-                                        say(format!(
-                                            "done {}: AUC {:.4} ({:.0} s)",
-                                            job.id(),
-                                            row.auc,
-                                            row.seconds
-                                        ));
-                                        let mut rows = results.lock().expect("results");
-                                        rows.push(row);
-                                        if let Err(e) = write_rows(results_path, &rows) {
-                                            fail(format!("{}: {e}", job.id()));
+                                Task::Train(job) => {
+                                    match run_one(common, job, threads).and_then(|()| {
+                                        finished_row(job)?.with_context(|| {
+                                            format!("{} wrote no metrics.csv", job.out.display())
+                                        })
+                                    }) {
+                                        Ok(row) => {
+                                            say(format!(
+                                                "done {}: AUC {:.4} ({:.0} s)",
+                                                job.id(),
+                                                row.auc,
+                                                row.seconds
+                                            ));
+                                            let mut rows = results.lock().expect("results");
+                                            rows.push(row);
+                                            if let Err(e) = write_rows(results_path, &rows) {
+                                                fail(format!("{}: {e}", job.id()));
+                                            }
+                                        }
+                                        Err(e) => {
+                                            bars.suspend(|| {
+                                                eprintln!("{} failed: {e:#}", job.id())
+                                            });
+                                            fail(format!("{}: {e:#}", job.id()));
                                         }
                                     }
-                                    Err(e) => {
-                                        bars.suspend(|| eprintln!("{} failed: {e:#}", job.id()));
-                                        fail(format!("{}: {e:#}", job.id()));
-                                    }
-                                },
+                                }
                             }
                         }
                     }

@@ -138,7 +138,9 @@ impl<T> TaskQueue<T> {
                     if let Some(p) = &e.provides {
                         // What it would have made is now missing too.
                         state.unfinished.remove(p);
-                        state.failed.insert(p.clone(), "a model it needs failed".into());
+                        state
+                            .failed
+                            .insert(p.clone(), "a model it needs failed".into());
                         self.changed.notify_all();
                     }
                 }
@@ -147,10 +149,7 @@ impl<T> TaskQueue<T> {
                     None => Next::Run(e.task),
                 });
             }
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
     }
 
