@@ -185,6 +185,38 @@ fn pretraining_learns_and_round_trips() {
     assert!(err.to_string().contains("other settings"), "{err}");
 }
 
+/// Pretraining is bit-exact for a seed whatever the thread count, so a
+/// reproduction that has to train its BERT again (a new machine, a lost
+/// folder) gets the same weights, and its results rows the same model hash.
+#[test]
+fn pretraining_is_bit_exact_for_a_seed_on_any_thread_count() {
+    let corpus = toy_corpus(32);
+    let cfg = PretrainConfig {
+        steps: 12,
+        batch: 8,
+        warmup: 3,
+        checkpoint_every: 6,
+        seed: 9,
+        ..Default::default()
+    };
+    let weights = |threads: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let dev = Cpu::seed_from_u64(3);
+            pretrain::<32, 2, 4, 64, Cpu>(&dev, &corpus, &cfg, dir.path(), false, false).unwrap();
+        });
+        std::fs::read(dir.path().join("model.safetensors")).unwrap()
+    };
+    let one = weights(1);
+    assert!(one.len() > 10_000, "{} bytes", one.len());
+    assert!(one == weights(1), "two one-thread runs differ");
+    assert!(one == weights(2), "one and two threads differ");
+}
+
 #[test]
 fn interrupted_pretraining_resumes_from_its_last_checkpoint() {
     let dev = Cpu::seed_from_u64(2);

@@ -2,7 +2,8 @@
 //! self-trained descriptors: every experiment's job runs, the results CSV
 //! gets one row per job and per baseline, the report and figures are
 //! written, and a rerun (or a run whose parent died before recording a
-//! finished job) trains nothing again.
+//! finished job) trains nothing again; the same folder with other settings
+//! is refused.
 
 mod common;
 
@@ -148,4 +149,27 @@ fn reproduce_runs_every_experiment_and_resumes() {
     assert!(again
         .iter()
         .any(|r| r.variant == "post" && r.auc == get("norm", "post").auc));
+
+    // The same folder with other settings is refused, not silently reused.
+    let other: Vec<&str> = args
+        .iter()
+        .map(|&a| if a == "400" { "300" } else { a })
+        .collect();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_circssnn"))
+        .args(&other)
+        .env("CIRCSSNN_CACHE", &cache)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(
+        err.contains("other settings") && err.contains("max_per_set 400 there, 300 now"),
+        "{err}"
+    );
+    assert_eq!(
+        circssnn::train::results::read_rows(&csv_path)
+            .unwrap()
+            .len(),
+        10
+    );
 }

@@ -143,6 +143,7 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         return Ok(());
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    check_settings(&out, &cfg)?;
     let results_path = out.join("results.csv");
     let mut rows = if results_path.is_file() {
         read_rows(&results_path)?
@@ -222,6 +223,51 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
             "{} jobs failed (rerun the same command to retry them):\n{}",
             failed.len(),
             failed.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Refuse to add to a results folder written under other settings: its
+/// finished rows would be skipped as done and reported as this run's. The
+/// first run records its settings in `settings.json`; the sets and
+/// experiments may differ between runs (they only choose jobs).
+fn check_settings(out: &Path, cfg: &PlanConfig) -> Result<()> {
+    let path = out.join("settings.json");
+    let now = serde_json::json!({
+        "suite": cfg.suite,
+        "profile": cfg.profile,
+        "max_per_set": cfg.max_per_set,
+        "vec_model": cfg.vec_model,
+        "bert_model": cfg.bert_model,
+    });
+    if !path.is_file() {
+        return write_atomic(&path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &now).map_err(std::io::Error::other)?;
+            writeln!(w)
+        })
+        .with_context(|| format!("writing {}", path.display()));
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let before: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let differ: Vec<String> = now
+        .as_object()
+        .expect("an object")
+        .iter()
+        .filter(|(k, v)| before.get(k.as_str()) != Some(*v))
+        .map(|(k, v)| {
+            let was = before.get(k.as_str()).unwrap_or(&serde_json::Value::Null);
+            format!("{k} {was} there, {v} now")
+        })
+        .collect();
+    if !differ.is_empty() {
+        bail!(
+            "{} holds a reproduction made with other settings ({}); its finished rows would be \
+             taken as this run's. Pass another --out, or delete the folder to start over",
+            out.display(),
+            differ.join("; ")
         );
     }
     Ok(())
