@@ -41,7 +41,13 @@ echo ":cache 3000" > "$EVCXR_CONFIG_DIR/init.evcxr"
 export CIRCSSNN_NOTEBOOK_PYTHON="$ENV_DIR/venv/bin/python"
 export CIRCSSNN_SNAKEMAKE="$ENV_DIR/venv/bin/snakemake"
 
+# Each step's elapsed time goes to stderr, so a slow CI run shows where it went.
+step() { echo "[test.sh] $1 done at ${SECONDS}s" >&2; }
+step "toolchain install"
 cargo test --locked
+step "cargo test"
 # Every doc link resolves (rustdoc warnings are errors here, not in builds).
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked
+step "cargo doc"
 cargo test --locked --test notebooks --test workflow -- --ignored
+step "notebooks and workflow"

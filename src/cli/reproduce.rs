@@ -186,7 +186,7 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         let models = model_tasks(&cfg, profile, &pending)?;
         for m in models {
             eprintln!(
-                "{}: trained first, beside the jobs that do not read it",
+                "{}: missing, trained first (jobs that do not read it run meanwhile)",
                 m.label
             );
             let view = m.view;
