@@ -19,7 +19,9 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src
 fi
 if [ ! -x "$ENV_DIR/bin/evcxr_jupyter" ]; then
-  cargo install --locked --root "$ENV_DIR" evcxr_jupyter@0.22.0
+  # opt-level 1: the kernel mostly waits on rustc, and a fully optimised
+  # build of it is the slowest step of a fresh CI run.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --locked --root "$ENV_DIR" evcxr_jupyter@0.22.0
 fi
 if [ ! -x "$ENV_DIR/venv/bin/python" ]; then
   python3 -m venv "$ENV_DIR/venv"
