@@ -11,14 +11,9 @@ use std::process::{Command, Output};
 use circssnn::baseline::{run_baseline, BaselineConfig};
 use circssnn::data::{default_root, split, LengthPolicy, Registry};
 
+/// Stdout of a `circssnn` run that must succeed.
 fn circssnn(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "circssnn {args:?} failed:\n{stderr}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok(args).0
 }
 
 fn json(path: &Path) -> serde_json::Value {
