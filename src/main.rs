@@ -12,7 +12,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc's `mi_option_purge_delay`: 15 in both mimalloc.h versions that
+/// libmimalloc-sys 0.1.49 builds (v2, v3); the crate names no constant for it.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // Never hand freed pages back to the OS: mimalloc does so 1 s after a
+    // free by default, and the next training step faults them in again
+    // zeroed. Measured on one QKI epoch of 1,000 windows: 27,000-38,000 ->
+    // ~850 page faults, 5-8% less CPU, the same results to the bit; peak
+    // memory 0.60 -> 0.71 GB.
+    // SAFETY: an option store, made before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,13 +66,6 @@ macro_rules! with_device {
                 #[allow(dead_code)]
                 type $D = dfdx::prelude::Cpu;
                 let $dev = dfdx::prelude::Cpu::seed_from_u64($seed);
-                // Reuse freed tensor buffers: a training step frees and
-                // reallocates the same shapes (attention scores are 34 MB),
-                // and each fresh buffer costs the kernel a page-zeroing
-                // fault. Measured on one QKI epoch: 3.5 -> 1.5 s of system
-                // time out of ~27 s of CPU, same results to the bit, peak
-                // memory 0.6 -> 1.1 GB.
-                dfdx::tensor::Cache::enable_cache(&$dev);
                 $body
             }
             $crate::cli::DeviceKind::Cuda => {
