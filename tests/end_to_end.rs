@@ -5,16 +5,13 @@
 //! self-trained descriptor models. Both tests live in one binary so they run
 //! side by side: each training process keeps about one core busy.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use circssnn::baseline::{run_baseline, BaselineConfig};
 use circssnn::data::{default_root, split, LengthPolicy, Registry};
-
-/// Stdout of a `circssnn` run that must succeed.
-fn circssnn(args: &[&str]) -> String {
-    ok(args).0
-}
+use common::{fails, ok, s};
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -38,7 +35,7 @@ fn train_beats_baseline_then_evaluate_and_predict() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_s = out.to_str().unwrap();
-    circssnn(&[
+    ok(&[
         "train", "--rbp", "TAF15", "--views", "knfp", "--epochs", "2", "--quiet", "--out", out_s,
     ]);
     let m = json(&out.join("metrics.json"));
@@ -59,7 +56,7 @@ fn train_beats_baseline_then_evaluate_and_predict() {
     assert_eq!(history.lines().count(), 3, "header + 2 epochs:\n{history}");
 
     // evaluate reloads the best checkpoint and scores the same test part.
-    let text = circssnn(&["evaluate", "--model", out_s]);
+    let (text, _) = ok(&["evaluate", "--model", out_s]);
     assert!(
         text.contains(&format!("AUC {auc:.4}")),
         "evaluate printed {text}, train reported {auc:.4}"
@@ -75,7 +72,7 @@ fn train_beats_baseline_then_evaluate_and_predict() {
         q.push_str(&format!(">{}\n{}\n{}\n", r.id, &s[..60], &s[60..]));
     }
     std::fs::write(&fasta, q).unwrap();
-    let csv = circssnn(&["predict", "--model", out_s, fasta.to_str().unwrap()]);
+    let (csv, _) = ok(&["predict", "--model", out_s, fasta.to_str().unwrap()]);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "id,probability");
     assert_eq!(lines.len(), 4);
@@ -88,36 +85,8 @@ fn train_beats_baseline_then_evaluate_and_predict() {
 
     // A wrong-length window is refused with the record named, exit non-zero.
     std::fs::write(&fasta, ">short\nACGU\n").unwrap();
-    let bad = Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(["predict", "--model", out_s, fasta.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("record 1 (short): length 4"));
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> (String, String) {
-    let out = run(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "circssnn {args:?} failed:\n{stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(!out.status.success(), "circssnn {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    let bad = fails(&["predict", "--model", out_s, fasta.to_str().unwrap()]);
+    assert!(bad.contains("record 1 (short): length 4"), "{bad}");
 }
 
 /// All three views through the binary on 1,000 windows of a real set: train

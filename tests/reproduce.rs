@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{circssnn as ok, s, tiny_descriptors};
+use common::{circssnn as ok, command, fail, s, tiny_descriptors};
 
 #[test]
 fn reproduce_runs_every_experiment_and_resumes() {
@@ -155,13 +155,7 @@ fn reproduce_runs_every_experiment_and_resumes() {
         .iter()
         .map(|&a| if a == "400" { "300" } else { a })
         .collect();
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(&other)
-        .env("CIRCSSNN_CACHE", &cache)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success(), "{err}");
+    let err = fail(&other, command(&other).env("CIRCSSNN_CACHE", &cache));
     assert!(
         err.contains("other settings") && err.contains("max_per_set 400 there, 300 now"),
         "{err}"

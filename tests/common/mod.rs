@@ -1,19 +1,51 @@
 //! Helpers shared by the tests that drive the binary.
+// Each test binary compiles this module and uses a different subset of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Run `circssnn args` (with `CIRCSSNN_CACHE` set to `cache`); panics with
+/// `circssnn args`, not yet run.
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_circssnn"));
+    cmd.args(args);
+    cmd
+}
+
+/// Run `cmd` (`circssnn args`, maybe with extra environment); panics with
 /// its stderr if it fails. Returns (stdout, stderr).
-pub fn circssnn(args: &[&str], cache: &Path) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_circssnn"))
-        .args(args)
-        .env("CIRCSSNN_CACHE", cache)
-        .output()
-        .unwrap();
+pub fn succeed(args: &[&str], cmd: &mut Command) -> (String, String) {
+    let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "circssnn {args:?} failed:\n{stderr}");
     (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// Run `cmd` (`circssnn args`), which must fail. Returns its stderr.
+pub fn fail(args: &[&str], cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "circssnn {args:?} should fail:\n{stderr}"
+    );
+    stderr
+}
+
+/// Run `circssnn args`; panics with its stderr if it fails. Returns
+/// (stdout, stderr).
+pub fn ok(args: &[&str]) -> (String, String) {
+    succeed(args, &mut command(args))
+}
+
+/// Run `circssnn args`, which must fail. Returns its stderr.
+pub fn fails(args: &[&str]) -> String {
+    fail(args, &mut command(args))
+}
+
+/// [`ok`] with `CIRCSSNN_CACHE` set to `cache`.
+pub fn circssnn(args: &[&str], cache: &Path) -> (String, String) {
+    succeed(args, command(args).env("CIRCSSNN_CACHE", cache))
 }
 
 /// A path as `&str` (test paths are UTF-8).
