@@ -2,8 +2,8 @@
 //! self-trained descriptors: every experiment's job runs, the results CSV
 //! gets one row per job and per baseline, the report and figures are
 //! written, and a rerun (or a run whose parent died before recording a
-//! finished job) trains nothing again; the same folder with other settings
-//! is refused.
+//! finished job) trains nothing again; each invocation that ran something
+//! records its wall time; the same folder with other settings is refused.
 
 mod common;
 
@@ -112,11 +112,28 @@ fn reproduce_runs_every_experiment_and_resumes() {
         assert!(html.contains("Plotly.newPlot"), "{fig}");
     }
 
+    // The invocation's wall time is recorded and heads the report.
+    let invocations =
+        || circssnn::reproduce::wall_time::read_invocations(&out.join("invocations.csv")).unwrap();
+    let first = invocations();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].tasks_done, 7, "{first:?}");
+    assert!(first[0].seconds >= 1.0, "{first:?}");
+    assert!(
+        report.contains("Wall time: ") && report.contains("over 1 invocation (7 tasks)"),
+        "{report}"
+    );
+
     // A rerun trains nothing and changes nothing.
     let before = std::fs::read(&csv_path).unwrap();
     let (_, log) = ok(&args, &cache);
     assert!(log.contains("0 to run"), "{log}");
     assert_eq!(std::fs::read(&csv_path).unwrap(), before);
+    assert_eq!(
+        invocations(),
+        first,
+        "an invocation with nothing to do was counted"
+    );
 
     // The parent died after a job finished but before recording it: the
     // row is recovered from the run folder, without training.
@@ -144,6 +161,8 @@ fn reproduce_runs_every_experiment_and_resumes() {
     let (_, log) = ok(&args, &cache);
     assert!(log.contains("1 to run"), "{log}");
     assert_eq!(stamps(), before, "the finished job was run again");
+    let both = invocations();
+    assert_eq!((both.len(), both[1].tasks_done), (2, 1), "{both:?}");
     let again = circssnn::train::results::read_rows(&csv_path).unwrap();
     assert_eq!(again.len(), 10);
     assert!(again

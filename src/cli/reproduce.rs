@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use circssnn::output::write_atomic;
 use circssnn::plots::save_html;
 use circssnn::reproduce::queue::{Next, TaskQueue};
 use circssnn::reproduce::report::BASELINE_VIEWS;
+use circssnn::reproduce::wall_time::{read_invocations, write_invocations, Invocation};
 use circssnn::reproduce::{build_report, plan, Experiment, Job, PlanConfig, Profile, Suite};
 use circssnn::train::results::{config_hash, read_rows, write_rows, RunRow, GIT_REVISION};
 
@@ -153,9 +155,12 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
     let key = |r: &RunRow| (r.set.clone(), r.experiment.clone(), r.variant.clone());
     let done: BTreeSet<_> = rows.iter().map(key).collect();
     let t0 = Instant::now();
+    let clock = Mutex::new(WallClock::start(&out)?);
 
     // Baselines first: seconds for all sets, and a report has them from the start.
-    rows.extend(baselines(common, &reg, &jobs, &cfg, &done)?);
+    let fitted = baselines(common, &reg, &jobs, &cfg, &done)?;
+    let baselines_fitted = !fitted.is_empty();
+    rows.extend(fitted);
     write_rows(&results_path, &rows)?;
 
     let pending: Vec<&Job> = jobs
@@ -181,7 +186,11 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         }
     );
     let mut failed = Vec::new();
-    if !a.collect_only && !pending.is_empty() {
+    let runs_tasks = !a.collect_only && !pending.is_empty();
+    if baselines_fitted || runs_tasks {
+        lock(&clock).save(0)?;
+    }
+    if runs_tasks {
         let mut queue = TaskQueue::new();
         let models = model_tasks(&cfg, profile, &pending)?;
         for m in models {
@@ -198,7 +207,16 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         }
         let results = Mutex::new(rows);
         let workers = a.jobs.unwrap_or_else(|| default_workers(a.mem_per_job));
-        failed = run_tasks(common, queue, workers, &out, &results_path, &results)?;
+        failed = run_tasks(
+            common,
+            queue,
+            workers,
+            &out,
+            &results_path,
+            &results,
+            &clock,
+        )?;
+        lock(&clock).save(0)?;
         rows = results
             .into_inner()
             .expect("no job panicked holding the results");
@@ -210,7 +228,7 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         }
         write_rows(&results_path, &rows)?;
     }
-    write_report(&out, &rows)?;
+    write_report(&out, &rows, &lock(&clock).all())?;
     eprintln!(
         "{} results rows in {}; report {} ({:.0} s)",
         rows.len(),
@@ -226,6 +244,50 @@ pub fn run(common: &Common, a: ReproduceArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// This invocation's row in `invocations.csv` beside the rows of earlier
+/// ones, rewritten as tasks finish and every minute while they run, so an
+/// invocation that is killed still counts its time.
+struct WallClock {
+    path: PathBuf,
+    before: Vec<Invocation>,
+    now: Invocation,
+    t0: Instant,
+}
+
+impl WallClock {
+    fn start(out: &Path) -> Result<Self> {
+        let path = out.join("invocations.csv");
+        Ok(WallClock {
+            before: read_invocations(&path)?,
+            now: Invocation::starting_now(GIT_REVISION),
+            t0: Instant::now(),
+            path,
+        })
+    }
+
+    /// Count `finished` more tasks and write the file.
+    fn save(&mut self, finished: usize) -> Result<()> {
+        self.now.tasks_done += finished;
+        self.now.seconds = self.t0.elapsed().as_secs().max(1) as f64;
+        Ok(write_invocations(&self.path, &self.all())?)
+    }
+
+    /// Every invocation, this one last (if it has been saved).
+    fn all(&self) -> Vec<Invocation> {
+        let mut all = self.before.clone();
+        if self.now.seconds > 0.0 {
+            all.push(self.now.clone());
+        }
+        all
+    }
+}
+
+fn lock(clock: &Mutex<WallClock>) -> std::sync::MutexGuard<'_, WallClock> {
+    clock
+        .lock()
+        .expect("no thread panicked holding the wall clock")
 }
 
 /// Refuse to add to a results folder written under other settings: its
@@ -502,6 +564,7 @@ fn run_tasks(
     out: &Path,
     results_path: &Path,
     results: &Mutex<Vec<RunRow>>,
+    clock: &Mutex<WallClock>,
 ) -> Result<Vec<String>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let n_tasks = queue.len();
@@ -524,6 +587,9 @@ fn run_tasks(
     // Also a log line per finished task, so a run without a terminal
     // (nohup, a cluster) shows its progress.
     let say = |what: String| {
+        if let Err(e) = lock(clock).save(1) {
+            bars.suspend(|| eprintln!("note: {e:#}"));
+        }
         let t = total.elapsed().as_secs();
         bars.suspend(|| {
             eprintln!(
@@ -535,77 +601,95 @@ fn run_tasks(
             )
         });
     };
+    let (stop, ticks) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let bar =
-                    bars.insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
-                bar.enable_steady_tick(Duration::from_millis(500));
-                while let Some(next) = queue.next() {
-                    match next {
-                        Next::Blocked(task, why) => {
-                            bars.suspend(|| eprintln!("{}: {why}", task.label()));
-                            fail(format!("{}: {why}", task.label()));
-                        }
-                        Next::Run(task) => {
-                            bar.reset_elapsed();
-                            bar.set_message(task.label());
-                            let t = Instant::now();
-                            match task {
-                                Task::Model(m) => {
-                                    let log = logs.join(format!("embed-{}.log", m.view));
-                                    let r = run_model(common, &m, threads, &log);
-                                    queue.finished(
-                                        m.view,
-                                        r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")),
-                                    );
-                                    match r {
-                                        Ok(()) => say(format!(
-                                            "done {} ({:.0} s)",
-                                            m.label,
-                                            t.elapsed().as_secs_f64()
-                                        )),
-                                        Err(e) => {
-                                            bars.suspend(|| eprintln!("{} failed: {e:#}", m.label));
-                                            fail(format!("{}: {e:#}", m.label));
-                                        }
-                                    }
-                                }
-                                Task::Train(job) => {
-                                    match run_one(common, job, threads).and_then(|()| {
-                                        finished_row(job)?.with_context(|| {
-                                            format!("{} wrote no metrics.csv", job.out.display())
-                                        })
-                                    }) {
-                                        Ok(row) => {
-                                            say(format!(
-                                                "done {}: AUC {:.4} ({:.0} s)",
-                                                job.id(),
-                                                row.auc,
-                                                row.seconds
-                                            ));
-                                            let mut rows = results.lock().expect("results");
-                                            rows.push(row);
-                                            if let Err(e) = write_rows(results_path, &rows) {
-                                                fail(format!("{}: {e}", job.id()));
+        scope.spawn(move || {
+            // Ends when `stop` is dropped, after the last worker.
+            while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(Duration::from_secs(60)) {
+                let _ = lock(clock).save(0);
+            }
+        });
+        let workers: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let bar = bars
+                        .insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
+                    bar.enable_steady_tick(Duration::from_millis(500));
+                    while let Some(next) = queue.next() {
+                        match next {
+                            Next::Blocked(task, why) => {
+                                bars.suspend(|| eprintln!("{}: {why}", task.label()));
+                                fail(format!("{}: {why}", task.label()));
+                            }
+                            Next::Run(task) => {
+                                bar.reset_elapsed();
+                                bar.set_message(task.label());
+                                let t = Instant::now();
+                                match task {
+                                    Task::Model(m) => {
+                                        let log = logs.join(format!("embed-{}.log", m.view));
+                                        let r = run_model(common, &m, threads, &log);
+                                        queue.finished(
+                                            m.view,
+                                            r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")),
+                                        );
+                                        match r {
+                                            Ok(()) => say(format!(
+                                                "done {} ({:.0} s)",
+                                                m.label,
+                                                t.elapsed().as_secs_f64()
+                                            )),
+                                            Err(e) => {
+                                                bars.suspend(|| {
+                                                    eprintln!("{} failed: {e:#}", m.label)
+                                                });
+                                                fail(format!("{}: {e:#}", m.label));
                                             }
                                         }
-                                        Err(e) => {
-                                            bars.suspend(|| {
-                                                eprintln!("{} failed: {e:#}", job.id())
-                                            });
-                                            fail(format!("{}: {e:#}", job.id()));
+                                    }
+                                    Task::Train(job) => {
+                                        match run_one(common, job, threads).and_then(|()| {
+                                            finished_row(job)?.with_context(|| {
+                                                format!(
+                                                    "{} wrote no metrics.csv",
+                                                    job.out.display()
+                                                )
+                                            })
+                                        }) {
+                                            Ok(row) => {
+                                                say(format!(
+                                                    "done {}: AUC {:.4} ({:.0} s)",
+                                                    job.id(),
+                                                    row.auc,
+                                                    row.seconds
+                                                ));
+                                                let mut rows = results.lock().expect("results");
+                                                rows.push(row);
+                                                if let Err(e) = write_rows(results_path, &rows) {
+                                                    fail(format!("{}: {e}", job.id()));
+                                                }
+                                            }
+                                            Err(e) => {
+                                                bars.suspend(|| {
+                                                    eprintln!("{} failed: {e:#}", job.id())
+                                                });
+                                                fail(format!("{}: {e:#}", job.id()));
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
+                        total.inc(1);
                     }
-                    total.inc(1);
-                }
-                bar.finish_and_clear();
-            });
+                    bar.finish_and_clear();
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a reproduction worker panicked");
         }
+        drop(stop);
     });
     total.finish();
     Ok(failed.into_inner().expect("failures"))
@@ -649,8 +733,11 @@ fn run_logged(mut cmd: Command, threads: usize, log: &Path) -> Result<()> {
 }
 
 /// `report.md` and `figures/*.html` (+ `.svg` with the static-export feature).
-fn write_report(out: &Path, rows: &[RunRow]) -> Result<()> {
-    let report = build_report(rows);
+fn write_report(out: &Path, rows: &[RunRow], invocations: &[Invocation]) -> Result<()> {
+    let mut report = build_report(rows);
+    if !invocations.is_empty() {
+        report.note_wall_time(invocations);
+    }
     let figures = out.join("figures");
     std::fs::create_dir_all(&figures)?;
     for (name, plot) in &report.figures {

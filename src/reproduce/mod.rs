@@ -1,7 +1,8 @@
 //! Reproducing the paper's tables and figures, and evaluating more strictly
 //! than the paper: the job plan ([`plan`](mod@plan)), the paper's published numbers
 //! ([`published`]), the report built from results rows ([`report`]) and the
-//! queue that orders jobs after the models they read ([`queue`]).
+//! queue that orders jobs after the models they read ([`queue`]) and the
+//! wall time of a run resumed over several invocations ([`wall_time`]).
 //!
 //! The runner lives in the CLI (`circssnn reproduce`): it trains missing
 //! descriptor models and runs the plan's `circssnn train` jobs as child
@@ -14,6 +15,7 @@ pub mod plan;
 pub mod published;
 pub mod queue;
 pub mod report;
+pub mod wall_time;
 
 pub use plan::{plan, Experiment, Job, PlanConfig, Profile, Suite};
 pub use report::{build as build_report, Report};

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use plotly::Plot;
 
 use super::published::{PublishedMeans, CIRC37, LIN31};
+use super::wall_time::{summary, Invocation};
 use crate::plots::{box_plot, dot_matrix, grouped_bars, stability, violin, Series};
 use crate::train::results::RunRow;
 
@@ -24,6 +25,30 @@ pub struct Report {
     /// Figures, e.g. `("fig8-ablation", plot)`.
     pub figures: Vec<(String, Plot)>,
 }
+
+impl Report {
+    /// Put the wall time of the invocations that ran these rows (see
+    /// [`wall_time`](super::wall_time)) under the report's title.
+    ///
+    /// ```
+    /// use circssnn::reproduce::{report::build, wall_time::Invocation};
+    /// let mut report = build(&[]);
+    /// report.note_wall_time(&[Invocation { started: "2026-11-29T10:00:00Z".into(),
+    ///     seconds: 3600.0, tasks_done: 2, git_rev: "abc".into() }]);
+    /// assert!(report.markdown.starts_with("# CircSSNN reproduction\n\nWall time: 1.0 h"));
+    /// ```
+    pub fn note_wall_time(&mut self, invocations: &[Invocation]) {
+        let at = if self.markdown.starts_with(TITLE) {
+            TITLE.len()
+        } else {
+            0
+        };
+        self.markdown
+            .insert_str(at, &format!("{}\n\n", summary(invocations)));
+    }
+}
+
+const TITLE: &str = "# CircSSNN reproduction\n\n";
 
 /// Rows of one suite, looked up by set, experiment and variant.
 struct Rows<'a> {
@@ -97,7 +122,7 @@ fn four(r: &RunRow) -> Vec<f64> {
 /// ```
 pub fn build(rows: &[RunRow]) -> Report {
     let mut out = Out {
-        md: String::from("# CircSSNN reproduction\n\n"),
+        md: String::from(TITLE),
         figures: Vec::new(),
     };
     out.md.push_str(
@@ -467,7 +492,7 @@ fn ablation(out: &mut Out, r: &Rows<'_>, suite: &str) {
     }
 }
 
-/// How many runs, and their training wall time.
+/// How many runs, and their summed training time.
 fn totals(out: &mut Out, r: &Rows<'_>) {
     let md = &mut out.md;
     let trained: Vec<&&RunRow> = r
@@ -477,9 +502,10 @@ fn totals(out: &mut Out, r: &Rows<'_>) {
         .collect();
     let _ = writeln!(
         md,
-        "\n{} training runs and {} baseline fits in this suite; {:.1} h of training wall time in all.\n",
+        "\n{} training runs and {} baseline fits in this suite; {:.1} h of training time \
+         summed over runs (runs in parallel overlap, so this is more than the wall time).\n",
         trained.len(),
         r.rows.len() - trained.len(),
-        trained.iter().map(|x| x.seconds).sum::<f64>() / 3600.0
+        trained.iter().fold(0.0, |s, x| s + x.seconds) / 3600.0
     );
 }

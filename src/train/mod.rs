@@ -68,6 +68,15 @@ pub enum TrainError {
         /// What went wrong.
         message: String,
     },
+    /// A results file (`metrics.csv`, a collected results CSV) could not be
+    /// written or read.
+    #[error("results file {path}: {message}")]
+    Results {
+        /// File or folder concerned.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// The optimiser could not update the parameters (a device error, or
     /// parameters without gradient that should have one).
     #[error("optimiser update failed: {0}")]

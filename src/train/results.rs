@@ -99,7 +99,7 @@ pub fn config_hash<T: Serialize + ?Sized>(settings: &T) -> String {
 }
 
 fn err(path: &Path, message: impl Into<String>) -> TrainError {
-    TrainError::Checkpoint {
+    TrainError::Results {
         path: path.to_path_buf(),
         message: message.into(),
     }
