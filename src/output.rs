@@ -36,6 +36,26 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Write `rows` as a CSV with a header row, atomically.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Row { set: &'static str, auc: f64 }
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("auc.csv");
+/// circssnn::output::write_csv_atomic(&p, &[Row { set: "QKI", auc: 0.9 }]).unwrap();
+/// assert_eq!(std::fs::read_to_string(&p).unwrap(), "set,auc\nQKI,0.9\n");
+/// ```
+pub fn write_csv_atomic<T: serde::Serialize>(path: &Path, rows: &[T]) -> std::io::Result<()> {
+    write_atomic(path, |w| {
+        let mut c = csv::Writer::from_writer(w);
+        for r in rows {
+            c.serialize(r).map_err(std::io::Error::other)?;
+        }
+        c.flush()
+    })
+}
+
 /// Temporary files are created owner-only (0600); results are for sharing.
 pub(crate) fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
     #[cfg(unix)]

@@ -9,7 +9,7 @@ use circssnn::data::split::SplitKind;
 use circssnn::data::{Negatives, Protocol};
 use circssnn::data::{Registry, SetKind, Split};
 use circssnn::model::{CircSsnn, ModelConfig, Norm, ViewSet};
-use circssnn::output::write_atomic;
+use circssnn::output::{write_atomic, write_csv_atomic};
 use circssnn::train::checkpoint::{load_meta, CheckpointMeta, FORMAT_VERSION};
 use circssnn::train::fit::RunDir;
 use circssnn::train::results::{config_hash, write_rows, RunRow, GIT_REVISION};
@@ -289,14 +289,7 @@ fn write_outputs(
         config_hash: config.to_string(),
     };
     write_rows(&out.join("metrics.csv"), &[row])?;
-    write_atomic(&out.join("history.csv"), |w| {
-        let mut c = csv::Writer::from_writer(w);
-        for rec in &r.history {
-            c.serialize(rec).map_err(std::io::Error::other)?;
-        }
-        c.flush()
-    })
-    .context("writing history.csv")?;
+    write_csv_atomic(&out.join("history.csv"), &r.history).context("writing history.csv")?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::write_atomic;
+use crate::output::write_csv_atomic;
 use crate::train::TrainError;
 
 /// One invocation of `circssnn reproduce` that ran tasks.
@@ -59,14 +59,7 @@ pub fn read_invocations(path: &Path) -> Result<Vec<Invocation>, TrainError> {
 
 /// Write `invocations` to `path`, atomically.
 pub fn write_invocations(path: &Path, invocations: &[Invocation]) -> Result<(), TrainError> {
-    write_atomic(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        for i in invocations {
-            c.serialize(i).map_err(std::io::Error::other)?;
-        }
-        c.flush()
-    })
-    .map_err(|e| TrainError::Results {
+    write_csv_atomic(path, invocations).map_err(|e| TrainError::Results {
         path: path.to_path_buf(),
         message: e.to_string(),
     })

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
-use crate::output::write_atomic;
+use crate::output::write_csv_atomic;
 
 /// A run: its settings and the whole-test-set metrics of the epoch chosen on
 /// validation, with the published protocol's number beside them.
@@ -150,12 +150,5 @@ pub fn read_rows(path: &Path) -> Result<Vec<RunRow>, TrainError> {
 
 /// Write `rows` as one CSV, atomically.
 pub fn write_rows(path: &Path, rows: &[RunRow]) -> Result<(), TrainError> {
-    write_atomic(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        for r in rows {
-            c.serialize(r).map_err(std::io::Error::other)?;
-        }
-        c.flush()
-    })
-    .map_err(|e| err(path, e.to_string()))
+    write_csv_atomic(path, rows).map_err(|e| err(path, e.to_string()))
 }
