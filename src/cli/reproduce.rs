@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -602,97 +603,100 @@ fn run_tasks(
         });
     };
     let (stop, ticks) = std::sync::mpsc::channel::<()>();
+    let live = AtomicUsize::new(workers);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            // Ends when `stop` is dropped, after the last worker.
+            // Until the last worker is done.
             while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(Duration::from_secs(60)) {
                 let _ = lock(clock).save(0);
             }
         });
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let bar = bars
-                        .insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
-                    bar.enable_steady_tick(Duration::from_millis(500));
-                    while let Some(next) = queue.next() {
-                        match next {
-                            Next::Blocked(task, why) => {
-                                bars.suspend(|| eprintln!("{}: {why}", task.label()));
-                                fail(format!("{}: {why}", task.label()));
-                            }
-                            Next::Run(task) => {
-                                bar.reset_elapsed();
-                                bar.set_message(task.label());
-                                let t = Instant::now();
-                                match task {
-                                    Task::Model(m) => {
-                                        let log = logs.join(format!("embed-{}.log", m.view));
-                                        let r = run_model(common, &m, threads, &log);
-                                        queue.finished(
-                                            m.view,
-                                            r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")),
-                                        );
-                                        match r {
-                                            Ok(()) => say(format!(
-                                                "done {} ({:.0} s)",
-                                                m.label,
-                                                t.elapsed().as_secs_f64()
-                                            )),
-                                            Err(e) => {
-                                                bars.suspend(|| {
-                                                    eprintln!("{} failed: {e:#}", m.label)
-                                                });
-                                                fail(format!("{}: {e:#}", m.label));
-                                            }
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let _last_out = LastOut(&live, &stop);
+                let bar =
+                    bars.insert_before(&total, ProgressBar::new_spinner().with_style(line.clone()));
+                bar.enable_steady_tick(Duration::from_millis(500));
+                while let Some(next) = queue.next() {
+                    match next {
+                        Next::Blocked(task, why) => {
+                            bars.suspend(|| eprintln!("{}: {why}", task.label()));
+                            fail(format!("{}: {why}", task.label()));
+                        }
+                        Next::Run(task) => {
+                            bar.reset_elapsed();
+                            bar.set_message(task.label());
+                            let t = Instant::now();
+                            match task {
+                                Task::Model(m) => {
+                                    let log = logs.join(format!("embed-{}.log", m.view));
+                                    let r = run_model(common, &m, threads, &log);
+                                    queue.finished(
+                                        m.view,
+                                        r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")),
+                                    );
+                                    match r {
+                                        Ok(()) => say(format!(
+                                            "done {} ({:.0} s)",
+                                            m.label,
+                                            t.elapsed().as_secs_f64()
+                                        )),
+                                        Err(e) => {
+                                            bars.suspend(|| eprintln!("{} failed: {e:#}", m.label));
+                                            fail(format!("{}: {e:#}", m.label));
                                         }
                                     }
-                                    Task::Train(job) => {
-                                        match run_one(common, job, threads).and_then(|()| {
-                                            finished_row(job)?.with_context(|| {
-                                                format!(
-                                                    "{} wrote no metrics.csv",
-                                                    job.out.display()
-                                                )
-                                            })
-                                        }) {
-                                            Ok(row) => {
-                                                say(format!(
-                                                    "done {}: AUC {:.4} ({:.0} s)",
-                                                    job.id(),
-                                                    row.auc,
-                                                    row.seconds
-                                                ));
-                                                let mut rows = results.lock().expect("results");
-                                                rows.push(row);
-                                                if let Err(e) = write_rows(results_path, &rows) {
-                                                    fail(format!("{}: {e}", job.id()));
-                                                }
+                                }
+                                Task::Train(job) => {
+                                    match run_one(common, job, threads).and_then(|()| {
+                                        finished_row(job)?.with_context(|| {
+                                            format!("{} wrote no metrics.csv", job.out.display())
+                                        })
+                                    }) {
+                                        Ok(row) => {
+                                            say(format!(
+                                                "done {}: AUC {:.4} ({:.0} s)",
+                                                job.id(),
+                                                row.auc,
+                                                row.seconds
+                                            ));
+                                            let mut rows = results.lock().expect("results");
+                                            rows.push(row);
+                                            if let Err(e) = write_rows(results_path, &rows) {
+                                                fail(format!("{}: {e}", job.id()));
                                             }
-                                            Err(e) => {
-                                                bars.suspend(|| {
-                                                    eprintln!("{} failed: {e:#}", job.id())
-                                                });
-                                                fail(format!("{}: {e:#}", job.id()));
-                                            }
+                                        }
+                                        Err(e) => {
+                                            bars.suspend(|| {
+                                                eprintln!("{} failed: {e:#}", job.id())
+                                            });
+                                            fail(format!("{}: {e:#}", job.id()));
                                         }
                                     }
                                 }
                             }
                         }
-                        total.inc(1);
                     }
-                    bar.finish_and_clear();
-                })
-            })
-            .collect();
-        for w in workers {
-            w.join().expect("a reproduction worker panicked");
+                    total.inc(1);
+                }
+                bar.finish_and_clear();
+            });
         }
-        drop(stop);
     });
     total.finish();
     Ok(failed.into_inner().expect("failures"))
+}
+
+/// Stops the wall-clock ticker when the last worker ends, even by a panic
+/// (which would otherwise leave the scope waiting on the ticker forever).
+struct LastOut<'a>(&'a AtomicUsize, &'a Sender<()>);
+
+impl Drop for LastOut<'_> {
+    fn drop(&mut self) {
+        if self.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let _ = self.1.send(());
+        }
+    }
 }
 
 /// One `circssnn train` job, resumed if its folder holds an unfinished run.
