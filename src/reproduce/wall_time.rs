@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::write_csv_atomic;
+use crate::train::results::{read_csv, write_csv};
 use crate::train::TrainError;
 
 /// One invocation of `circssnn reproduce` that ran tasks.
@@ -46,23 +46,12 @@ pub fn read_invocations(path: &Path) -> Result<Vec<Invocation>, TrainError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let err = |e: String| TrainError::Results {
-        path: path.to_path_buf(),
-        message: e,
-    };
-    let mut r = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
-    r.deserialize()
-        .enumerate()
-        .map(|(i, row)| row.map_err(|e| err(format!("row {}: {e}", i + 1))))
-        .collect()
+    read_csv(path)
 }
 
 /// Write `invocations` to `path`, atomically.
 pub fn write_invocations(path: &Path, invocations: &[Invocation]) -> Result<(), TrainError> {
-    write_csv_atomic(path, invocations).map_err(|e| TrainError::Results {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    write_csv(path, invocations)
 }
 
 /// One Markdown sentence: total wall time, over how many invocations.

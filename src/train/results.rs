@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
@@ -140,15 +141,27 @@ pub fn read_rows(path: &Path) -> Result<Vec<RunRow>, TrainError> {
     };
     let mut rows = Vec::new();
     for f in files {
-        let mut r = csv::Reader::from_path(&f).map_err(|e| err(&f, e.to_string()))?;
-        for (i, row) in r.deserialize().enumerate() {
-            rows.push(row.map_err(|e| err(&f, format!("row {}: {e}", i + 1)))?);
-        }
+        rows.extend(read_csv(&f)?);
     }
     Ok(rows)
 }
 
 /// Write `rows` as one CSV, atomically.
 pub fn write_rows(path: &Path, rows: &[RunRow]) -> Result<(), TrainError> {
+    write_csv(path, rows)
+}
+
+/// The records of one results-like CSV; an error names the file and the
+/// 1-based record.
+pub(crate) fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, TrainError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| err(path, e.to_string()))?;
+    r.deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| err(path, format!("row {}: {e}", i + 1))))
+        .collect()
+}
+
+/// [`write_csv_atomic`] with its error naming the file as a results file.
+pub(crate) fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), TrainError> {
     write_csv_atomic(path, rows).map_err(|e| err(path, e.to_string()))
 }
