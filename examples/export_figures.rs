@@ -8,6 +8,10 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (see `plots::save_image`).
 
+use circssnn::data::split::SplitKind;
+use circssnn::data::Negatives;
+use circssnn::model::Norm;
+use circssnn::train::results::Method;
 use std::path::PathBuf;
 
 use circssnn::plots::{save_html, save_image, stability, violin, ImageFormat, Series};
@@ -33,14 +37,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     sets.sort();
     sets.dedup();
     let auc = |set: &str, v: &str| {
+        let v: Method = v.parse().expect("a method name");
         rows.iter()
             .find(|r| {
                 r.set == set
                     && r.views == v
-                    && r.norm == "pre"
+                    && r.norm == Some(Norm::Pre)
                     && r.seed == 4
-                    && r.split == "random"
-                    && r.negatives == "pool"
+                    && r.split == SplitKind::Random
+                    && r.negatives == Negatives::Pool
             })
             .map(|r| r.auc)
     };
@@ -57,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut runs: Vec<_> = rows
         .iter()
-        .filter(|r| r.set == "QKI" && r.views == "knfp" && r.norm == "pre")
+        .filter(|r| r.set == "QKI" && r.views == Method::KNFP && r.norm == Some(Norm::Pre))
         .collect();
     runs.sort_by_key(|r| r.seed);
     runs.dedup_by_key(|r| r.seed);

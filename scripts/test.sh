@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: `cargo test`, the docs built with warnings as errors,
-# every notebook executed headless, and the Snakemake workflow on two tiny jobs.
+# the CUDA build type-checked, every notebook executed headless, and the
+# Snakemake workflow on two tiny jobs.
 #
 #   bash scripts/test.sh
 #
 # First run on a fresh machine installs the notebook toolchain (about 10
 # minutes, once): the evcxr Jupyter kernel (cargo install, into
 # target/notebook-env), rust-src (rustup), and nbclient + snakemake (a
-# Python venv in target/notebook-env). The benchmark data is read from $CIRCSSNN_DATA.
+# Python venv in target/notebook-env). The benchmark is the shipped data/benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,13 +49,23 @@ step() { echo "[test.sh] $1 done at ${SECONDS}s" >&2; }
 step "toolchain install"
 cargo test --locked
 step "cargo test"
-# Every doc link resolves (rustdoc warnings are errors here, not in builds).
-# The docs build beside the notebooks, whose training keeps one core busy,
-# in a target folder of their own so neither waits on the other's lock.
-RUSTDOCFLAGS="-D warnings" CARGO_TARGET_DIR="$PWD/target/doc-check" \
-  cargo doc --no-deps --locked &
-doc_pid=$!
+# Beside the notebooks (whose training keeps one core busy), in target
+# folders of their own so nothing waits on another's lock:
+# - every doc link resolves (rustdoc warnings are errors here, not in builds);
+# - the CUDA build type-checks, every target (dfdx's `ci-check` feature
+#   stands in for the CUDA toolkit: the Rust code is checked against the
+#   `Cuda` device, the kernels are not compiled; scripts/build-cuda.sh
+#   builds the real binary).
+(
+  RUSTDOCFLAGS="-D warnings" CARGO_TARGET_DIR="$PWD/target/doc-check" \
+    cargo doc --no-deps --locked
+  step "cargo doc"
+  CARGO_TARGET_DIR="$PWD/target/cuda-check" \
+    cargo check --locked --all-targets --features cuda,dfdx/ci-check
+  step "cargo check --features cuda"
+) &
+beside_pid=$!
 cargo test --locked --test notebooks --test workflow -- --ignored
 step "notebooks and workflow"
-wait "$doc_pid"
-step "cargo doc (run beside the notebooks)"
+wait "$beside_pid"
+step "docs and the CUDA check (run beside the notebooks)"

@@ -16,13 +16,15 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
-    /// The FASTA parser rejected the file (bad header, corrupt gzip, truncated record...).
-    #[error("{path}: record {record}: malformed FASTA: {message}")]
+    /// The FASTA/FASTQ parser rejected the file (bad header, corrupt gzip, truncated record...).
+    #[error("{path}: record {record}: malformed {format}: {message}")]
     Parse {
         /// File that failed.
         path: PathBuf,
         /// 1-based number of the record being read when parsing failed.
         record: usize,
+        /// `FASTA`, `FASTQ`, or `gzip` for a broken compressed stream.
+        format: &'static str,
         /// Parser message.
         message: String,
     },
@@ -34,7 +36,7 @@ pub enum DataError {
     },
     /// A character that is neither a nucleotide nor an IUPAC ambiguity code.
     #[error(
-        "{path}: record {record} ({id}): unknown base {base:?} at position {position} \
+        "{path}: record {record} ({id}): unknown base {base} at position {position} \
          (accepted: A C G T U, IUPAC codes R Y S W K M B D H V N, any case)"
     )]
     UnknownBase {
@@ -46,8 +48,8 @@ pub enum DataError {
         id: String,
         /// 1-based position in the sequence.
         position: usize,
-        /// The offending character.
-        base: char,
+        /// The offending byte, as shown (`'X'`, or its value when not printable).
+        base: String,
     },
     /// A record whose length does not fit the model's window.
     #[error(
@@ -100,8 +102,9 @@ pub enum DataError {
     /// The data root does not exist or holds no known layout.
     #[error(
         "no benchmark data under {root}: expected circRNA-RBP/<RBP>/{{positive,negative}} or \
-         linRNA-RBP/clip/<set>/5000/...; run `circssnn data fetch` or point --data-dir / \
-         CIRCSSNN_DATA at a copy"
+         linRNA-RBP/clip/<set>/5000/...; the repository ships the benchmark in data/benchmark \
+         (restore it with `git checkout -- data/benchmark`), or point --data-dir / CIRCSSNN_DATA \
+         at a copy (`circssnn --data-dir DIR data fetch` downloads one)"
     )]
     NoData {
         /// The data root that was searched.

@@ -4,13 +4,16 @@
 //! protein binds a 101-nt circRNA window. The crate follows the pipeline:
 //!
 //! * [`data`] — FASTA windows, the benchmark registry, splits, statistics, download;
+//! * [`nn`] — the dfdx building blocks both transformers share: attention,
+//!   pre- and post-norm residuals, dropout, token-wise maps;
 //! * [`features`] — per-window descriptors: KNFP, circRNA2Vec, k-mer BERT;
 //! * [`baseline`] — the 1–3-mer logistic-regression floor;
 //! * [`model`] — the typed dfdx CircSSNN network;
 //! * [`train`] — training with validation-based selection, checkpoints;
 //! * [`eval`] — whole-set metrics and, clearly separated, the published protocol;
 //! * [`plots`] — the paper's figures and a run's curves as plotly plots;
-//! * [`reproduce`] — the paper's experiments as jobs, and their report.
+//! * [`reproduce`] — the paper's experiments as jobs, and their report;
+//! * [`zoo`] — one model per set on the full data, with its manifest.
 //!
 //! ```no_run
 //! use circssnn::data::{default_root, split, Registry};
@@ -23,15 +26,19 @@
 //! ```
 
 pub mod baseline;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod eval;
 pub mod features;
 pub mod model;
+pub mod nn;
 pub mod output;
 pub mod plots;
 pub mod reproduce;
+pub mod scan;
 pub mod train;
+pub mod zoo;
 
 pub use error::{DataError, Error};
 

@@ -103,10 +103,10 @@ fn unknown_base_names_file_record_and_position() {
         Err(DataError::UnknownBase {
             record: 2,
             position: 5,
-            base: 'X',
+            ref base,
             ref id,
             ..
-        }) => assert_eq!(id, "bad"),
+        }) => assert_eq!((id.as_str(), base.as_str()), ("bad", "'X'")),
         other => panic!("expected UnknownBase, got {other:?}"),
     }
     let (ok, err) = cli(&root, &["data", "stats"]);
@@ -303,5 +303,10 @@ fn unknown_set_and_missing_root() {
     let (ok, msg) = cli(&root, &["baseline", "--rbp", "NOPE"]);
     assert!(!ok && msg.contains("NOPE") && msg.contains("SET"), "{msg}");
     let (ok, msg) = cli(Path::new("/nonexistent/circssnn"), &["data", "list"]);
-    assert!(!ok && msg.contains("circssnn data fetch"), "{msg}");
+    assert!(
+        !ok && msg.contains("/nonexistent/circssnn")
+            && msg.contains("data/benchmark")
+            && msg.contains("data fetch"),
+        "{msg}"
+    );
 }

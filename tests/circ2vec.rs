@@ -15,7 +15,7 @@ fn registry() -> Registry {
     let root = default_root();
     assert!(
         root.join("circRNA-RBP").is_dir(),
-        "benchmark data not found at {} — set CIRCSSNN_DATA",
+        "benchmark data not found at {} — the repository ships it in data/benchmark",
         root.display()
     );
     Registry::scan(&root).unwrap()

@@ -21,7 +21,7 @@ fn json(path: &Path) -> serde_json::Value {
 fn train_beats_baseline_then_evaluate_and_predict() {
     let root = default_root();
     let ds = Registry::scan(&root)
-        .expect("set CIRCSSNN_DATA")
+        .expect("the shipped benchmark in data/benchmark")
         .get("TAF15")
         .unwrap()
         .load(LengthPolicy::STRICT)
@@ -74,10 +74,12 @@ fn train_beats_baseline_then_evaluate_and_predict() {
     std::fs::write(&fasta, q).unwrap();
     let (csv, _) = ok(&["predict", "--model", out_s, fasta.to_str().unwrap()]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "id,probability");
+    assert_eq!(lines[0], "record,id,probability");
     assert_eq!(lines.len(), 4);
-    for (line, r) in lines[1..].iter().zip(&ds.records) {
-        let (id, p) = line.split_once(',').unwrap();
+    for (k, (line, r)) in lines[1..].iter().zip(&ds.records).enumerate() {
+        let (record, rest) = line.split_once(',').unwrap();
+        assert_eq!(record, (k + 1).to_string());
+        let (id, p) = rest.split_once(',').unwrap();
         assert_eq!(id, r.id);
         let p: f64 = p.parse().unwrap();
         assert!((0.0..=1.0).contains(&p));
@@ -200,7 +202,7 @@ fn three_views_train_cache_evaluate_predict() {
     let fasta = d.join("q.fa");
     std::fs::write(&fasta, format!(">w1\n{}\n", "ACGU".repeat(25) + "A")).unwrap();
     let (csv, _) = ok(&["predict", "--model", s(&run1), s(&fasta)]);
-    assert!(csv.starts_with("id,probability\nw1,"), "{csv}");
+    assert!(csv.starts_with("record,id,probability\n1,w1,"), "{csv}");
 
     // Refusals, each naming the fix.
     let err = fails(&[

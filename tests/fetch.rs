@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use circssnn::data::fetch::{fetch, FetchOptions, Manifest, ManifestEntry};
+use circssnn::data::fetch::{check_file, fetch, FetchOptions, FileState, Manifest, ManifestEntry};
 use sha2::{Digest, Sha256};
 
 #[derive(Clone, Copy)]
@@ -20,52 +20,76 @@ enum Mode {
     Drop,
 }
 
-/// Serve `files` on a random loopback port until the test process ends.
-fn serve(files: HashMap<String, (Vec<u8>, Mode)>) -> String {
+/// Serve `files` on a random loopback port until the test process ends;
+/// honours `Range: bytes=N-` with a 206. Returns the base URL and the log of
+/// requests (path, range start).
+/// Requests a test server saw: path and range start.
+type Requests = Arc<Mutex<Vec<(String, u64)>>>;
+
+fn serve(files: HashMap<String, (Vec<u8>, Mode)>) -> (String, Requests) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let files = Arc::new(files);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let files = files.clone();
-            std::thread::spawn(move || handle(stream, &files));
+            let (files, seen) = (files.clone(), seen.clone());
+            std::thread::spawn(move || handle(stream, &files, &seen));
         }
     });
-    format!("http://{addr}/Datasets")
+    (format!("http://{addr}/Datasets"), log)
 }
 
-fn handle(mut stream: TcpStream, files: &HashMap<String, (Vec<u8>, Mode)>) {
+fn handle(
+    mut stream: TcpStream,
+    files: &HashMap<String, (Vec<u8>, Mode)>,
+    seen: &Mutex<Vec<(String, u64)>>,
+) {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request = String::new();
     reader.read_line(&mut request).ok();
+    let mut from = 0u64;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
+        }
+        if let Some(r) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+            from = r.trim().trim_end_matches('-').parse().unwrap_or(0);
         }
     }
     let path = request
         .split_whitespace()
         .nth(1)
         .unwrap_or("")
-        .trim_start_matches("/Datasets/");
-    match files.get(path) {
+        .trim_start_matches("/Datasets/")
+        .to_string();
+    seen.lock().unwrap().push((path.clone(), from));
+    match files.get(&path) {
         None => {
             let _ = stream.write_all(
                 b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
         }
         Some((body, mode)) => {
+            let from = (from as usize).min(body.len());
+            let status = if from > 0 {
+                "206 Partial Content"
+            } else {
+                "200 OK"
+            };
+            let body = &body[from..];
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = match mode {
                 Mode::Good => stream.write_all(body),
                 Mode::Corrupt => {
-                    let mut bad = body.clone();
+                    let mut bad = body.to_vec();
                     bad[body.len() / 2] ^= 0xff;
                     stream.write_all(&bad)
                 }
@@ -136,7 +160,7 @@ fn downloads_verifies_and_resumes() {
     let manifest = Manifest {
         entries: fx.iter().map(|(p, b)| entry(p, b)).collect(),
     };
-    let url = serve(
+    let (url, _) = serve(
         fx.iter()
             .map(|(p, b)| (p.to_string(), (b.clone(), Mode::Good)))
             .collect(),
@@ -173,7 +197,7 @@ fn fails_cleanly(mode: Mode, expect: &str) {
             )
         })
         .collect();
-    let url = serve(served);
+    let (url, _) = serve(served);
     let dir = tempfile::tempdir().unwrap();
     let err = fetch(dir.path(), &manifest, &opts(url))
         .unwrap_err()
@@ -184,9 +208,49 @@ fn fails_cleanly(mode: Mode, expect: &str) {
         !dir.path().join(fx[2].0).exists(),
         "no half-written file at the target"
     );
-    assert!(no_leftovers(dir.path()), "no temporary file left behind");
+    // A wrong file is not kept; a broken connection keeps its bytes hidden
+    // beside the target, for the next fetch to continue.
+    assert_eq!(
+        no_leftovers(dir.path()),
+        !matches!(mode, Mode::Drop),
+        "partial download kept only after a broken connection"
+    );
     // Files finished before the failure are complete and kept.
     assert_eq!(std::fs::read(dir.path().join(fx[0].0)).unwrap(), fx[0].1);
+}
+
+#[test]
+fn a_broken_download_continues_where_it_stopped() {
+    let fx = fixture();
+    let manifest = Manifest {
+        entries: fx.iter().map(|(p, b)| entry(p, b)).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let served = |mode_of_last: Mode| {
+        serve(
+            fx.iter()
+                .enumerate()
+                .map(|(i, (p, b))| {
+                    (
+                        p.to_string(),
+                        (b.clone(), if i == 2 { mode_of_last } else { Mode::Good }),
+                    )
+                })
+                .collect(),
+        )
+    };
+    let (url, _) = served(Mode::Drop);
+    assert!(fetch(dir.path(), &manifest, &opts(url)).is_err());
+    let (url, log) = served(Mode::Good);
+    let r = fetch(dir.path(), &manifest, &opts(url)).unwrap();
+    assert_eq!((r.downloaded, r.already_present), (1, 2));
+    assert_eq!(std::fs::read(dir.path().join(fx[2].0)).unwrap(), fx[2].1);
+    // The second request asked only for the missing half.
+    assert_eq!(
+        log.lock().unwrap().as_slice(),
+        &[(fx[2].0.to_string(), 2500)]
+    );
+    assert!(no_leftovers(dir.path()));
 }
 
 #[test]
@@ -205,7 +269,7 @@ fn missing_file_on_server() {
     let manifest = Manifest {
         entries: vec![entry("circRNA-RBP/Y/positive", &fx[0].1)],
     };
-    let url = serve(HashMap::new());
+    let (url, _) = serve(HashMap::new());
     let dir = tempfile::tempdir().unwrap();
     let err = fetch(dir.path(), &manifest, &opts(url))
         .unwrap_err()
@@ -226,7 +290,61 @@ fn shipped_manifest_covers_the_benchmark() {
         .map(|p| p.split('/').next().unwrap())
         .collect();
     assert_eq!(circ.len(), 37);
-    assert_eq!(m.entries.len(), 37 * 2 + 3 * 2);
+    assert_eq!(m.entries.len(), 37 * 2 + 31 * 2);
+    let lin: std::collections::HashSet<_> = m
+        .entries
+        .iter()
+        .filter_map(|e| e.path.strip_prefix("linRNA-RBP/clip/"))
+        .map(|p| p.split('/').next().unwrap())
+        .collect();
+    assert_eq!(lin.len(), 31);
     assert!(Manifest::parse("abc\t1\tx").is_err());
     assert!(Manifest::parse(&format!("{}\t1\t../etc/passwd", "0".repeat(64))).is_err());
+}
+
+/// How `data/benchmark` ships the circRNA files: `<path>.gz`, checked by its
+/// decompressed bytes; `fetch` counts it as present and downloads nothing.
+#[test]
+fn gzipped_copy_verifies_by_its_content() {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write as _;
+
+    let fx = fixture();
+    let (path, body) = (fx[0].0, &fx[0].1);
+    let e = entry(path, body);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(path);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    assert_eq!(check_file(dir.path(), &e).unwrap(), FileState::Missing);
+
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    gz.write_all(body).unwrap();
+    let gz = gz.finish().unwrap();
+    let gz_file = dir.path().join(format!("{path}.gz"));
+    std::fs::write(&gz_file, &gz).unwrap();
+    assert_eq!(check_file(dir.path(), &e).unwrap(), FileState::Verified);
+    // Nothing is fetched (the URL is never contacted).
+    let manifest = Manifest {
+        entries: vec![e.clone()],
+    };
+    let r = fetch(dir.path(), &manifest, &opts("http://127.0.0.1:9".into())).unwrap();
+    assert_eq!((r.downloaded, r.already_present), (0, 1));
+
+    // A truncated stream is reported as corrupt, not as an I/O failure.
+    std::fs::write(&gz_file, &gz[..gz.len() / 2]).unwrap();
+    assert!(
+        matches!(
+            check_file(dir.path(), &e).unwrap(),
+            FileState::Corrupt { .. }
+        ),
+        "truncated .gz"
+    );
+    // Other content, intact stream: a mismatch with the content's size.
+    let mut other = GzEncoder::new(Vec::new(), Compression::best());
+    other.write_all(b">x\nACGU\n").unwrap();
+    std::fs::write(&gz_file, other.finish().unwrap()).unwrap();
+    assert!(matches!(
+        check_file(dir.path(), &e).unwrap(),
+        FileState::Mismatch { size: 8, .. }
+    ));
 }

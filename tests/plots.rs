@@ -168,7 +168,7 @@ fn html_is_written_whole() {
 #[test]
 fn block_gradient_norms_one_per_block() {
     let ds = circssnn::data::Registry::scan(&circssnn::data::default_root())
-        .expect("set CIRCSSNN_DATA")
+        .expect("the shipped benchmark in data/benchmark")
         .get("TAF15")
         .unwrap()
         .load(Default::default())

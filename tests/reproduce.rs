@@ -7,6 +7,11 @@
 
 mod common;
 
+use circssnn::data::split::SplitKind;
+use circssnn::data::Negatives;
+use circssnn::reproduce::Experiment::{Main, Norm, Strict};
+use circssnn::reproduce::{Experiment, Suite};
+use circssnn::train::results::Method;
 use common::{circssnn as ok, command, fail, s, tiny_descriptors};
 
 #[test]
@@ -62,26 +67,26 @@ fn reproduce_runs_every_experiment_and_resumes() {
     assert_eq!(rows.len(), 10, "{rows:?}");
     for r in &rows {
         assert_eq!(
-            (r.suite.as_str(), r.set.as_str(), r.max_per_set),
-            ("circ37", "QKI", Some(400))
+            (r.suite, r.set.as_str(), r.max_per_set),
+            (Some(Suite::Circ37), "QKI", Some(400))
         );
         assert!((0.0..=1.0).contains(&r.auc), "{r:?}");
         assert!(!r.git_rev.is_empty() && r.config_hash.len() == 16, "{r:?}");
     }
-    let get = |e: &str, v: &str| {
+    let get = |e: Experiment, v: &str| {
         rows.iter()
-            .find(|r| r.experiment == e && r.variant == v)
+            .find(|r| r.experiment == Some(e) && r.variant == v)
             .unwrap()
     };
-    assert_eq!(get("strict", "grouped").split, "grouped");
-    assert_eq!(get("strict", "shuffled").negatives, "shuffled");
-    assert_eq!(get("norm", "post").norm, "post");
-    assert_eq!(get("main", "fusion").views, "knfp,vec,bert");
+    assert_eq!(get(Strict, "grouped").split, SplitKind::Grouped);
+    assert_eq!(get(Strict, "shuffled").negatives, Negatives::Shuffled);
+    assert_eq!(get(Norm, "post").norm, Some(circssnn::model::Norm::Post));
+    assert_eq!(get(Main, "fusion").views, Method::FUSION);
     // The baseline is above chance on QKI's 80 test windows (0.656 on this split).
     assert!(
-        get("main", "baseline").auc > 0.6,
+        get(Main, "baseline").auc > 0.6,
         "{:?}",
-        get("main", "baseline")
+        get(Main, "baseline")
     );
 
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -167,7 +172,7 @@ fn reproduce_runs_every_experiment_and_resumes() {
     assert_eq!(again.len(), 10);
     assert!(again
         .iter()
-        .any(|r| r.variant == "post" && r.auc == get("norm", "post").auc));
+        .any(|r| r.variant == "post" && r.auc == get(Norm, "post").auc));
 
     // The same folder with other settings is refused, not silently reused.
     let other: Vec<&str> = args

@@ -54,7 +54,14 @@ fn snakemake_runs_two_jobs_into_the_results_csv() {
     let rows = circssnn::train::results::read_rows(&out.join("results.csv")).unwrap();
     let mut ids: Vec<String> = rows
         .iter()
-        .map(|r| format!("{}/{}-{}", r.suite, r.experiment, r.variant))
+        .map(|r| {
+            format!(
+                "{}/{}-{}",
+                r.suite.unwrap(),
+                r.experiment.unwrap(),
+                r.variant
+            )
+        })
         .collect();
     ids.sort();
     assert_eq!(

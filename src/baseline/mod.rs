@@ -133,3 +133,62 @@ pub fn run_baseline(
         test: score(&split.test)?,
     })
 }
+
+/// The baseline on each of `sets` (in parallel), split by `split` with `seed`
+/// (linear sets keep their official test file), in the order given.
+///
+/// ```no_run
+/// use circssnn::data::{default_root, split::SplitKind, Registry, SetKind};
+/// let reg = Registry::scan(&default_root())?;
+/// let lin: Vec<_> = reg.of_kind(SetKind::Linear).collect();
+/// let reports = circssnn::baseline::run_sets(&lin, SplitKind::Random, 4, Default::default())?;
+/// let mean = reports.iter().map(|r| r.test.auc).sum::<f64>() / reports.len() as f64;
+/// println!("mean AUC over {} linear sets: {mean:.3}", reports.len());
+/// # Ok::<(), circssnn::Error>(())
+/// ```
+pub fn run_sets(
+    sets: &[&crate::data::SetEntry],
+    split: crate::data::split::SplitKind,
+    seed: u64,
+    policy: crate::data::LengthPolicy,
+) -> Result<Vec<BaselineReport>, Error> {
+    let cfg = BaselineConfig::default();
+    sets.par_iter()
+        .map(|e| {
+            let ds = e.load(policy)?;
+            let sp = crate::data::split::split_dataset(&ds, split, seed);
+            run_baseline(&ds, &sp, &cfg)
+        })
+        .collect()
+}
+
+/// Write one CSV row per report: set, split, seed, sizes, the whole-test
+/// metrics and the validation AUC.
+pub fn write_csv(
+    path: &std::path::Path,
+    reports: &[BaselineReport],
+    split: crate::data::split::SplitKind,
+    seed: u64,
+) -> std::io::Result<()> {
+    crate::output::write_atomic(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let header = ["set", "split", "seed", "n_train", "n_test"]
+            .into_iter()
+            .chain(BinaryMetrics::CSV_COLUMNS)
+            .chain(["valid_auc"]);
+        csv.write_record(header)?;
+        for r in reports {
+            let mut row = vec![
+                r.set.clone(),
+                split.to_string(),
+                seed.to_string(),
+                r.n_train.to_string(),
+                r.test.n.to_string(),
+            ];
+            row.extend(r.test.csv_values());
+            row.push(r.valid.map_or(String::new(), |v| v.auc.to_string()));
+            csv.write_record(row)?;
+        }
+        csv.flush()
+    })
+}

@@ -3,13 +3,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
-use circssnn::baseline::{run_baseline, BaselineConfig, BaselineReport};
-use circssnn::data::split::{split_dataset, SplitKind};
+use circssnn::baseline::{run_sets, write_csv, BaselineReport};
+use circssnn::data::split::SplitKind;
 use circssnn::data::{Registry, SetKind};
-use circssnn::eval::BinaryMetrics;
-use circssnn::output::write_atomic;
 
 use super::Common;
 
@@ -57,17 +54,8 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
             .map(|n| reg.get(n))
             .collect::<Result<_, _>>()?,
     };
-    let policy = common.policy();
     let t0 = Instant::now();
-    let cfg = BaselineConfig::default();
-    let reports: Vec<BaselineReport> = entries
-        .par_iter()
-        .map(|e| -> Result<BaselineReport> {
-            let ds = e.load(policy)?;
-            let split = split_dataset(&ds, args.split, args.seed);
-            run_baseline(&ds, &split, &cfg).with_context(|| format!("baseline on {}", ds.name))
-        })
-        .collect::<Result<_>>()?;
+    let reports = run_sets(&entries, args.split, args.seed, common.policy())?;
 
     println!(
         "1-3-mer logistic regression, {} split (seed {}), whole-test-set metrics",
@@ -110,28 +98,8 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
     }
     eprintln!("({:.1} s)", t0.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
-        write_atomic(out, |w| {
-            let mut csv = csv::Writer::from_writer(w);
-            let header = ["set", "split", "seed", "n_train", "n_test"]
-                .into_iter()
-                .chain(BinaryMetrics::CSV_COLUMNS)
-                .chain(["valid_auc"]);
-            csv.write_record(header)?;
-            for r in &reports {
-                let mut row = vec![
-                    r.set.clone(),
-                    args.split.to_string(),
-                    args.seed.to_string(),
-                    r.n_train.to_string(),
-                    r.test.n.to_string(),
-                ];
-                row.extend(r.test.csv_values());
-                row.push(r.valid.map_or(String::new(), |v| v.auc.to_string()));
-                csv.write_record(row)?;
-            }
-            csv.flush()
-        })
-        .with_context(|| format!("writing {}", out.display()))?;
+        write_csv(out, &reports, args.split, args.seed)
+            .with_context(|| format!("writing {}", out.display()))?;
         eprintln!("wrote {}", out.display());
     }
     Ok(())

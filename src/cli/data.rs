@@ -23,7 +23,9 @@ pub enum DataCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Download the benchmark into the data root and verify every file.
+    /// Download the benchmark into the data root and verify every file (files
+    /// already there, plain or gzipped, are kept: the shipped data/benchmark
+    /// verifies as complete; `--data-dir DIR` downloads a fresh copy into DIR).
     Fetch {
         /// Where the files are served (the path of each file is appended).
         #[arg(long, default_value = DEFAULT_BASE_URL)]
@@ -75,7 +77,7 @@ pub fn run(common: &Common, cmd: DataCommand) -> Result<()> {
                 .filter(|(_, s)| *s != FileState::Verified)
                 .collect();
             for (e, s) in &bad {
-                println!("{:<60} {:?}", e.path, s);
+                println!("{}: {s}", e.path);
             }
             if !bad.is_empty() {
                 bail!(

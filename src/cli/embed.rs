@@ -12,14 +12,11 @@ use circssnn::data::Registry;
 use circssnn::features::bert::{pretrain, PretrainConfig, PretrainReport};
 use circssnn::features::circ2vec::{self, Circ2VecConfig};
 use circssnn::features::corpus::{training_corpus, Corpus};
+use circssnn::features::learned::{DEFAULT_BERT_MODEL, DEFAULT_VEC_MODEL};
 use circssnn::features::Circ2Vec;
 
-use super::{with_device, Common};
-
-/// Default folder of the circRNA2Vec model.
-pub const DEFAULT_VEC_MODEL: &str = "models/circ2vec";
-/// Default folder of the k-mer BERT (small profile).
-pub const DEFAULT_BERT_MODEL: &str = "models/bert-small";
+use super::Common;
+use circssnn::with_device;
 
 #[derive(Debug, Subcommand)]
 pub enum EmbedCommand {

@@ -8,7 +8,9 @@ mod descriptors;
 mod embed;
 mod reproduce;
 mod results;
+mod scan;
 mod train;
+mod zoo;
 
 use std::path::PathBuf;
 
@@ -29,12 +31,13 @@ pub struct Cli {
 /// Options every subcommand understands.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Benchmark data root (holds circRNA-RBP/ and linRNA-RBP/).
+    /// Benchmark data root (holds circRNA-RBP/ and linRNA-RBP/); default: the
+    /// copy shipped in the repository's data/benchmark.
     #[arg(
         long,
         global = true,
         env = "CIRCSSNN_DATA",
-        default_value = "data/datasets"
+        default_value_os_t = circssnn::data::registry::shipped_root()
     )]
     pub data_dir: PathBuf,
     /// Pad windows shorter than 101 nt with N (centred) instead of rejecting them.
@@ -44,51 +47,9 @@ pub struct Common {
     #[arg(long, global = true)]
     pub trim: bool,
     /// Where the network runs: cpu, or cuda (needs a build with `--features cuda`).
-    #[arg(long, global = true, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: circssnn::train::DeviceKind,
 }
-
-/// Compute device of the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeviceKind {
-    /// dfdx's CPU backend (gemm + rayon).
-    Cpu,
-    /// dfdx's CUDA backend (cuBLAS + NVRTC), GPU 0.
-    Cuda,
-}
-
-/// Run `$body` with `$D` bound to the dfdx device type chosen by `$kind` and
-/// `$dev` to a device seeded with `$seed`.
-macro_rules! with_device {
-    ($kind:expr, $seed:expr, $dev:ident : $D:ident => $body:expr) => {
-        match $kind {
-            $crate::cli::DeviceKind::Cpu => {
-                #[allow(dead_code)]
-                type $D = dfdx::prelude::Cpu;
-                let $dev = dfdx::prelude::Cpu::seed_from_u64($seed);
-                $body
-            }
-            $crate::cli::DeviceKind::Cuda => {
-                #[cfg(feature = "cuda")]
-                {
-                    #[allow(dead_code)]
-                    type $D = dfdx::prelude::Cuda;
-                    let $dev = dfdx::prelude::Cuda::try_seed_from_u64($seed)
-                        .map_err(|e| anyhow::anyhow!("cannot open CUDA device 0: {e:?}"))?;
-                    $body
-                }
-                #[cfg(not(feature = "cuda"))]
-                {
-                    anyhow::bail!(
-                        "this circssnn was built without CUDA; build it with `cargo build --release --features cuda` \
-                         (see README, GPU section)"
-                    )
-                }
-            }
-        }
-    };
-}
-pub(crate) use with_device;
 
 impl Common {
     pub fn policy(&self) -> LengthPolicy {
@@ -121,6 +82,11 @@ pub enum Command {
     Evaluate(train::EvaluateArgs),
     /// Binding probability of every window of a FASTA file (CSV on stdout).
     Predict(train::PredictArgs),
+    /// Where RBPs bind along whole transcripts: every window, every model; BED, bedGraph, HTML.
+    Scan(scan::ScanArgs),
+    /// The model zoo: one model per set, trained on the full data.
+    #[command(subcommand)]
+    Zoo(zoo::ZooCommand),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -132,7 +98,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::train(&cli.common, args),
         Command::Reproduce(args) => reproduce::run(&cli.common, args),
         Command::Results(args) => results::run(args),
-        Command::Evaluate(args) => train::evaluate(&cli.common, args),
+        Command::Evaluate(args) => train::evaluate_cmd(&cli.common, args),
         Command::Predict(args) => train::predict(&cli.common, args),
+        Command::Zoo(cmd) => zoo::run(&cli.common, cmd),
+        Command::Scan(args) => scan::run(&cli.common, args),
     }
 }

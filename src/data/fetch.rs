@@ -2,10 +2,12 @@
 //! folder of the authors' repository) and verify every byte against the
 //! checksum manifest shipped in `data/manifest.tsv`.
 //!
-//! Each file is streamed into a temporary file beside its target, hashed on
-//! the way, and renamed into place only when size and SHA-256 both match; a
-//! failed or interrupted download therefore never leaves a half-written file,
-//! and a re-run skips the files that already verify.
+//! Each file is streamed into a hidden `.part` file beside its target,
+//! hashed on the way, and renamed into place only when size and SHA-256
+//! both match; a failed download therefore never leaves a half-written file
+//! at a target, a re-run skips the files that already verify, and a broken
+//! connection is continued where it stopped (HTTP range request) when the
+//! server allows it. One `fetch` per data root at a time (a folder lock).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -42,7 +44,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The manifest compiled into the crate (37 circRNA sets + 3 linear sets).
+    /// The manifest compiled into the crate (37 circRNA sets + 31 linear sets, 136 files).
     pub fn shipped() -> Self {
         Self::parse(SHIPPED_MANIFEST).expect("shipped manifest is well-formed (tested)")
     }
@@ -93,6 +95,11 @@ pub enum FileState {
     Verified,
     /// Not there.
     Missing,
+    /// A gzipped copy whose stream cannot be decompressed (truncated or damaged).
+    Corrupt {
+        /// The decoder's reason.
+        reason: String,
+    },
     /// There, but different.
     Mismatch {
         /// Size found.
@@ -102,13 +109,48 @@ pub enum FileState {
     },
 }
 
-/// Check one entry under `root`.
+impl std::fmt::Display for FileState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Verified => write!(f, "verified"),
+            Self::Missing => write!(f, "missing"),
+            Self::Corrupt { reason } => write!(f, "corrupt .gz: {reason}"),
+            Self::Mismatch { size, sha256 } => {
+                write!(f, "different: {size} bytes, sha256 {sha256}")
+            }
+        }
+    }
+}
+
+/// Check one entry under `root`: the file at its public path, else its
+/// gzipped form `<path>.gz` (how `data/benchmark` ships the circRNA files),
+/// whose decompressed bytes must match the entry.
 pub fn check_file(root: &Path, entry: &ManifestEntry) -> Result<FileState> {
     let path = root.join(&entry.path);
-    if !path.is_file() {
-        return Ok(FileState::Missing);
-    }
-    let (size, sha256) = sha256_file(&path)?;
+    let (size, sha256) = if path.is_file() {
+        sha256_file(&path)?
+    } else {
+        let gz = gz_path(&path);
+        if !gz.is_file() {
+            return Ok(FileState::Missing);
+        }
+        match sha256_gz(&gz) {
+            Ok(found) => found,
+            Err(DataError::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::InvalidData
+                        | std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                return Ok(FileState::Corrupt {
+                    reason: source.to_string(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    };
     Ok(if size == entry.size && sha256 == entry.sha256 {
         FileState::Verified
     } else {
@@ -116,13 +158,40 @@ pub fn check_file(root: &Path, entry: &ManifestEntry) -> Result<FileState> {
     })
 }
 
+/// `<path>.gz`: where the shipped copy keeps a file the public layout holds uncompressed.
+pub fn gz_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
 /// SHA-256 and size of a file.
 pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
+    let file = File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    sha256_reader(path, BufReader::new(file))
+}
+
+/// SHA-256 and size of a gzipped file's decompressed bytes; a corrupt or
+/// truncated stream is an error naming the file.
+pub fn sha256_gz(path: &Path) -> Result<(u64, String)> {
+    let file = File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    sha256_reader(
+        path,
+        flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+    )
+}
+
+fn sha256_reader(path: &Path, mut r: impl Read) -> Result<(u64, String)> {
     let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut r = BufReader::new(File::open(path).map_err(io)?);
     let mut h = Sha256::new();
     let mut buf = [0u8; 64 * 1024];
     let mut size = 0u64;
@@ -172,6 +241,8 @@ pub struct FetchReport {
 /// Download every file of `manifest` missing or wrong under `root`.
 /// Stops at the first failure; files finished before it stay (verified).
 pub fn fetch(root: &Path, manifest: &Manifest, opts: &FetchOptions) -> Result<FetchReport> {
+    let _lock =
+        crate::output::DirLock::acquire(root).map_err(|e| DataError::Fetch(e.to_string()))?;
     let mut report = FetchReport::default();
     let mut todo = Vec::new();
     for e in &manifest.entries {
@@ -208,6 +279,17 @@ pub fn fetch(root: &Path, manifest: &Manifest, opts: &FetchOptions) -> Result<Fe
     Ok(report)
 }
 
+/// Where a download in progress keeps its bytes: beside the target, under
+/// a name no reader takes for data; kept after a broken connection, so the
+/// next `fetch` continues from it.
+fn partial_path(target: &Path) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!(
+        "{}download-{name}.part",
+        crate::output::TEMP_PREFIX
+    ))
+}
+
 fn download_one(
     agent: &ureq::Agent,
     root: &Path,
@@ -217,35 +299,66 @@ fn download_one(
 ) -> Result<()> {
     let target: PathBuf = root.join(&e.path);
     let dir = target.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir).map_err(|source| DataError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DataError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let url = format!("{}/{}", opts.base_url.trim_end_matches('/'), e.path);
     let fail =
         |why: String| DataError::Fetch(format!("{}: download from {url} failed: {why}", e.path));
+    let part = partial_path(&target);
 
-    let resp = agent.get(&url).call().map_err(|err| match err {
+    // Continue an interrupted download: hash what is there, ask for the rest.
+    let mut hasher = Sha256::new();
+    let mut have = match std::fs::metadata(&part) {
+        Ok(m) if m.len() > 0 && m.len() < e.size => {
+            let mut f = BufReader::new(File::open(&part).map_err(io(&part))?);
+            let mut buf = [0u8; 64 * 1024];
+            loop {
+                let n = f.read(&mut buf).map_err(io(&part))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            m.len()
+        }
+        _ => 0,
+    };
+    let mut req = agent.get(&url);
+    if have > 0 {
+        req = req.set("Range", &format!("bytes={have}-"));
+    }
+    let resp = req.call().map_err(|err| match err {
         ureq::Error::Status(code, _) => fail(format!("HTTP status {code}")),
         other => fail(other.to_string()),
     })?;
-    // The temporary file is deleted when dropped, so every early return below
-    // leaves nothing behind.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".circssnn-download-")
-        .tempfile_in(dir)
-        .map_err(|source| DataError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+    if have > 0 && resp.status() != 206 {
+        // The server sent the whole file: start over.
+        have = 0;
+        hasher = Sha256::new();
+    }
+    bar.inc(have);
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(have > 0)
+        .truncate(have == 0)
+        .open(&part)
+        .map_err(io(&part))?;
+    // A wrong file is removed, so the next fetch does not continue it.
+    let discard = |why: String| {
+        let _ = std::fs::remove_file(&part);
+        fail(why)
+    };
     let mut body = resp.into_reader();
-    let mut hasher = Sha256::new();
-    let mut got = 0u64;
+    let mut got = have;
     let mut buf = [0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).map_err(|err| {
             fail(format!(
-                "connection broke after {got} of {} bytes: {err}",
+                "connection broke after {got} of {} bytes: {err}; run `data fetch` again to continue",
                 e.size
             ))
         })?;
@@ -254,42 +367,31 @@ fn download_one(
         }
         got += n as u64;
         if got > e.size {
-            return Err(fail(format!(
+            return Err(discard(format!(
                 "server sent more than the expected {} bytes",
                 e.size
             )));
         }
         hasher.update(&buf[..n]);
-        tmp.write_all(&buf[..n]).map_err(|source| DataError::Io {
-            path: tmp.path().to_path_buf(),
-            source,
-        })?;
+        out.write_all(&buf[..n]).map_err(io(&part))?;
         bar.inc(n as u64);
     }
     if got != e.size {
         return Err(fail(format!(
-            "got {got} of {} bytes (connection closed early)",
+            "got {got} of {} bytes (connection closed early); run `data fetch` again to continue",
             e.size
         )));
     }
     let sha = format!("{:x}", hasher.finalize());
     if sha != e.sha256 {
-        return Err(fail(format!(
+        return Err(discard(format!(
             "checksum mismatch: expected sha256 {}, got {sha}; the file was not kept",
             e.sha256
         )));
     }
-    tmp.as_file().sync_all().map_err(|source| DataError::Io {
-        path: tmp.path().to_path_buf(),
-        source,
-    })?;
-    crate::output::make_readable(tmp.as_file()).map_err(|source| DataError::Io {
-        path: tmp.path().to_path_buf(),
-        source,
-    })?;
-    tmp.persist(&target).map_err(|err| DataError::Io {
-        path: target.clone(),
-        source: err.error,
-    })?;
+    out.sync_all().map_err(io(&part))?;
+    crate::output::make_readable(&out).map_err(io(&part))?;
+    drop(out);
+    std::fs::rename(&part, &target).map_err(io(&target))?;
     Ok(())
 }

@@ -12,6 +12,6 @@ pub mod stats;
 
 pub use fasta::Record;
 pub use protocol::{Negatives, Protocol};
-pub use registry::{default_root, Dataset, Registry, SetEntry, SetKind};
+pub use registry::{default_root, shipped, Dataset, Registry, SetEntry, SetKind};
 pub use sequence::{LengthPolicy, WINDOW};
 pub use split::{Split, SplitConfig};

@@ -6,7 +6,9 @@
 //!   — the 31 linear-RNA sets, label in each header (`class:0/1`), with an
 //!   official train/test split.
 //!
-//! The root is `--data-dir`, else `$CIRCSSNN_DATA`, else `data/datasets`.
+//! The root is `--data-dir`, else `$CIRCSSNN_DATA`, else the copy shipped in
+//! the repository, `data/benchmark` (circRNA files gzipped as
+//! `positive.gz`/`negative.gz`, read by the same streaming reader).
 
 use std::path::{Path, PathBuf};
 
@@ -18,14 +20,46 @@ use crate::error::{DataError, Result};
 
 /// Environment variable naming the data root.
 pub const DATA_ENV: &str = "CIRCSSNN_DATA";
-/// Data root used when neither a flag nor [`DATA_ENV`] is given.
-pub const DEFAULT_DATA_DIR: &str = "data/datasets";
+/// Where the repository ships the benchmark, relative to its root.
+pub const DEFAULT_DATA_DIR: &str = "data/benchmark";
 
-/// The data root: `$CIRCSSNN_DATA` if set, else [`DEFAULT_DATA_DIR`].
+/// The data root: `$CIRCSSNN_DATA` if set, else [`shipped_root`].
 pub fn default_root() -> PathBuf {
     std::env::var_os(DATA_ENV)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+        .unwrap_or_else(shipped_root)
+}
+
+/// The benchmark shipped with the crate: `data/benchmark` under the current
+/// folder if there is one (a clone, or a binary carried to another machine
+/// with its working tree), else under the crate this was built from (a
+/// notebook whose kernel runs in `notebooks/`, a test, an installed binary
+/// run elsewhere on the build machine). Falls back to the relative path, so
+/// that a missing copy is reported under the name the README gives.
+pub fn shipped_root() -> PathBuf {
+    shipped(DEFAULT_DATA_DIR)
+}
+
+/// A file or folder that ships with the repository (`data/benchmark`,
+/// `data/zoo`, `data/examples/...`), found like [`shipped_root`]: under the
+/// current folder, else under the crate this was built from, else the
+/// relative path (so a missing one is reported by its README name).
+///
+/// ```
+/// let fa = circssnn::data::shipped("data/examples/circrna-stretches.fa");
+/// assert!(fa.is_file());
+/// ```
+pub fn shipped(relative: &str) -> PathBuf {
+    let local = PathBuf::from(relative);
+    if local.exists() {
+        return local;
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if built_from.exists() {
+        built_from
+    } else {
+        local
+    }
 }
 
 /// Which benchmark a set belongs to.
@@ -108,7 +142,7 @@ impl Dataset {
 pub struct Registry {
     /// The data root.
     pub root: PathBuf,
-    /// Sets, circular first, each group sorted by name.
+    /// Sets, circular first sorted by name, then linear by their number.
     pub sets: Vec<SetEntry>,
 }
 
@@ -136,7 +170,15 @@ impl Registry {
             });
         }
         let lin = root.join("linRNA-RBP").join("clip");
-        for dir in subdirs(&lin)? {
+        let mut lin_dirs = subdirs(&lin)?;
+        // RBP-31 names start with their number (`1_PARCLIP_AGO1234_hg19` ..
+        // `31_ICLIP_U2AF65_...`): list them 1..31 as the papers' tables do.
+        lin_dirs.sort_by_cached_key(|d| {
+            let name = file_name(d);
+            let num: Option<u32> = name.split('_').next().and_then(|n| n.parse().ok());
+            (num.unwrap_or(u32::MAX), name)
+        });
+        for dir in lin_dirs {
             let name = file_name(&dir);
             let base = dir.join("5000");
             sets.push(SetEntry {

@@ -17,11 +17,13 @@ pub mod descriptor;
 pub mod knfp;
 pub mod learned;
 pub mod tensor_file;
+pub mod views;
 
 pub use cache::CachedDescriptor;
 pub use circ2vec::Circ2Vec;
-pub use descriptor::{Descriptor, Knfp};
+pub use descriptor::{par_encode_batch, Descriptor, Knfp};
 pub use knfp::{kmer_counts, knfp, knfp_batch, knfp_into, KNFP_DIM, KNFP_LEN};
+pub use views::ViewSet;
 
 use std::path::PathBuf;
 

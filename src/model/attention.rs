@@ -4,19 +4,18 @@
 //! the scores are scaled by `400^-0.5` (the whole width, not the 50 of one
 //! head), and the query/key/value map has no bias. The fused
 //! `Linear(400, 1200, bias=False)` of the original is stored as three
-//! `400 x 400` blocks — the same parameters, partitioned.
+//! `400 x 400` blocks — the same parameters, partitioned. The heads
+//! themselves are [`crate::nn::self_attention`], shared with the BERT.
 
 use dfdx::nn::modules::{Linear, UnbiasedLinear};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, ModuleVisitor, TensorCollection};
-use dfdx::prelude::{Axes4, Axis, Const, Device, Tape, Tensor};
-use dfdx::shapes::HasShape;
-use dfdx::tensor::{PutTape, SplitTape};
-use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
+use dfdx::prelude::{Const, Device, Tape};
 
-use super::{per_token, Elem, Tokens, HEADS, TOKENS, WIDTH};
+use super::{Tokens, HEADS, TOKENS, WIDTH};
+use crate::nn::{self, per_token, self_attention, AttentionWeights, Elem};
 
 const HEAD_DIM: usize = WIDTH / HEADS;
-const _: () = assert!(WIDTH % HEADS == 0, "heads must divide the width");
+const _: () = assert!(WIDTH.is_multiple_of(HEADS), "heads must divide the width");
 
 /// Parameters of one attention sub-layer.
 #[derive(Debug, Clone)]
@@ -70,7 +69,7 @@ impl<
 }
 
 /// Attention weights of one forward pass, `batch x heads x 128 x 128`.
-pub type AttentionMap<D> = Tensor<(usize, Const<HEADS>, Const<TOKENS>, Const<TOKENS>), Elem, D>;
+pub type AttentionMap<D> = AttentionWeights<HEADS, TOKENS, D>;
 
 impl<D: Device<Elem>> SeqAttention<Elem, D> {
     /// Self-attention over the 128 tokens; `dropout` applies to the output
@@ -86,38 +85,18 @@ impl<D: Device<Elem>> SeqAttention<Elem, D> {
         x: Tokens<D, T>,
         dropout: f64,
     ) -> (Tokens<D, T>, AttentionMap<D>) {
-        let b = x.shape().0;
-        let (x, tape) = x.split_tape();
-        let split_heads = |t: Tokens<D, T>| {
-            t.reshape_like(&(b, Const::<TOKENS>, Const::<HEADS>, Const::<HEAD_DIM>))
-                .permute::<_, Axes4<0, 2, 1, 3>>() // (B, H, 128, 50)
-        };
-        let q = split_heads(per_token(x.clone().put_tape(tape), |r| {
-            self.to_q.forward(r)
-        }));
-        let k = split_heads(per_token(x.clone().retaped::<T>(), |r| {
-            self.to_k.forward(r)
-        }));
-        let v = split_heads(per_token(x.retaped::<T>(), |r| self.to_v.forward(r)));
-
         // Eq. 15 with d = 400: the whole width, as in the original code.
         let scale = (WIDTH as Elem).powf(-0.5);
-        let scores = q.matmul(k.permute::<_, Axes4<0, 1, 3, 2>>()) * scale; // (B, H, 128, 128)
-        let weights = scores.softmax::<Axis<3>>();
-        let map = weights.retaped::<dfdx::prelude::NoneTape>();
-
-        let heads = weights.matmul(v); // (B, H, 128, 50)
-        let merged = heads.permute::<_, Axes4<0, 2, 1, 3>>().reshape_like(&(
-            b,
-            Const::<TOKENS>,
-            Const::<WIDTH>,
-        ));
-        let out = per_token(merged, |r| self.to_out.forward(r));
-        let out = if dropout > 0.0 {
-            out.dropout(dropout)
-        } else {
-            out
-        };
-        (out, map)
+        let (heads, map) = self_attention::<TOKENS, WIDTH, HEADS, _, _, _>(
+            x,
+            |x| per_token(x, |r| self.to_q.forward(r)),
+            |x| per_token(x, |r| self.to_k.forward(r)),
+            |x| per_token(x, |r| self.to_v.forward(r)),
+            Const::<HEAD_DIM>,
+            scale,
+            0.0,
+        );
+        let out = per_token(heads, |r| self.to_out.forward(r));
+        (nn::dropout(out, dropout), map)
     }
 }

@@ -1,14 +1,15 @@
 //! One Seq_Transformer block: attention and feed-forward sub-layers, each
 //! wrapped in a residual connection with LayerNorm before (pre-norm, the
-//! paper's Eq. 8) or after (post-norm, Eq. 5) the sub-layer.
+//! paper's Eq. 8) or after (post-norm, Eq. 5) the sub-layer
+//! ([`crate::nn::residual`] holds the two placements).
 
 use dfdx::nn::modules::{LayerNorm1D, Linear};
 use dfdx::nn::{BuildModule, BuildOnDevice, Module, ModuleVisitor, TensorCollection};
 use dfdx::prelude::{Device, Tape};
-use dfdx::tensor::{PutTape, SplitTape};
 
 use super::attention::{AttentionMap, SeqAttention};
-use super::{per_token, Elem, Norm, Tokens, FFN_HIDDEN, WIDTH};
+use super::{Norm, Tokens, FFN_HIDDEN, WIDTH};
+use crate::nn::{dropout, per_token, post_norm, pre_norm, Elem};
 
 /// Parameters of one block.
 #[derive(Debug, Clone)]
@@ -65,20 +66,11 @@ impl<
     }
 }
 
-fn maybe_dropout<D: Device<Elem>, T: Tape<Elem, D>>(x: Tokens<D, T>, p: f64) -> Tokens<D, T> {
-    if p > 0.0 {
-        x.dropout(p)
-    } else {
-        x
-    }
-}
-
 impl<D: Device<Elem>> TransformerBlock<Elem, D> {
     /// FFN(x) = Dropout(W2 Dropout(ReLU(W1 x + b1)) + b2).
-    fn ffn<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, dropout: f64) -> Tokens<D, T> {
-        let h = per_token(x, |r| self.ffn_in.forward(r)).relu();
-        let h = if dropout > 0.0 { h.dropout(dropout) } else { h };
-        maybe_dropout(per_token(h, |r| self.ffn_out.forward(r)), dropout)
+    fn ffn<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, p: f64) -> Tokens<D, T> {
+        let h = dropout(per_token(x, |r| self.ffn_in.forward(r)).relu(), p);
+        dropout(per_token(h, |r| self.ffn_out.forward(r)), p)
     }
 
     /// The block; `dropout` is 0 in evaluation.
@@ -98,35 +90,25 @@ impl<D: Device<Elem>> TransformerBlock<Elem, D> {
         norm: Norm,
         dropout: f64,
     ) -> (Tokens<D, T>, AttentionMap<D>) {
-        // `split_tape` + `clone` gives the identity path its own handle on x;
-        // the addition joins the two paths again, so gradients flow through both.
-        match norm {
+        let mut map = None;
+        let mha = |h: Tokens<D, T>| {
+            let (a, m) = self.attn.forward_with_map(h, dropout);
+            map = Some(m);
+            a
+        };
+        let ffn = |h: Tokens<D, T>| self.ffn(h, dropout);
+        let out = match norm {
             Norm::Pre => {
-                // Eq. 8:   p = x + MHA(LN(x))
-                let (x, tape) = x.split_tape();
-                let (a, map) = self
-                    .attn
-                    .forward_with_map(self.norm_attn.forward(x.clone().put_tape(tape)), dropout);
-                let p = a + x;
-                //          x' = p + FFN(LN(p))
-                let (p, tape) = p.split_tape();
-                let out = self.ffn(self.norm_ffn.forward(p.clone().put_tape(tape)), dropout) + p;
-                (out, map)
+                // Eq. 8:  p = x + MHA(LN(x));   x' = p + FFN(LN(p))
+                let p = pre_norm(x, &self.norm_attn, mha);
+                pre_norm(p, &self.norm_ffn, ffn)
             }
             Norm::Post => {
-                // Eq. 5:   p = LN(x + MHA(x))
-                let (x, tape) = x.split_tape();
-                let (a, map) = self
-                    .attn
-                    .forward_with_map(x.clone().put_tape(tape), dropout);
-                let p = self.norm_attn.forward(a + x);
-                //          x' = LN(p + FFN(p))
-                let (p, tape) = p.split_tape();
-                let out = self
-                    .norm_ffn
-                    .forward(self.ffn(p.clone().put_tape(tape), dropout) + p);
-                (out, map)
+                // Eq. 5:  p = LN(x + MHA(x));   x' = LN(p + FFN(p))
+                let p = post_norm(x, &self.norm_attn, mha);
+                post_norm(p, &self.norm_ffn, ffn)
             }
-        }
+        };
+        (out, map.expect("the attention sub-layer ran"))
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::features::ViewSet;
+
 /// Where LayerNorm sits in each residual sub-layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +18,15 @@ pub enum Norm {
     Post,
 }
 
+impl std::fmt::Display for Norm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pre => "pre",
+            Self::Post => "post",
+        })
+    }
+}
+
 impl std::str::FromStr for Norm {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -24,66 +35,6 @@ impl std::str::FromStr for Norm {
             "post" => Ok(Self::Post),
             _ => Err(format!("unknown norm {s:?}: use pre or post")),
         }
-    }
-}
-
-/// Which of the three descriptor views feed the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ViewSet {
-    /// KNFP (101 x 84).
-    pub knfp: bool,
-    /// circRNA2Vec (101 x 30).
-    pub vec: bool,
-    /// k-mer BERT (101 x D).
-    pub bert: bool,
-}
-
-impl ViewSet {
-    /// KNFP only: the view that needs no trained descriptor model.
-    pub const KNFP: Self = Self {
-        knfp: true,
-        vec: false,
-        bert: false,
-    };
-    /// All three views, as in the paper.
-    pub const ALL: Self = Self {
-        knfp: true,
-        vec: true,
-        bert: true,
-    };
-
-    /// Names of the views in use, comma-separated (`knfp,vec,bert`).
-    pub fn names(&self) -> String {
-        [(self.knfp, "knfp"), (self.vec, "vec"), (self.bert, "bert")]
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, n)| *n)
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
-impl std::str::FromStr for ViewSet {
-    type Err = String;
-    /// Parse `knfp,vec,bert` (any non-empty subset, any order).
-    fn from_str(s: &str) -> Result<Self, String> {
-        let mut v = Self {
-            knfp: false,
-            vec: false,
-            bert: false,
-        };
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.to_ascii_lowercase().as_str() {
-                "knfp" => v.knfp = true,
-                "vec" | "circrna2vec" => v.vec = true,
-                "bert" => v.bert = true,
-                other => return Err(format!("unknown view {other:?}: use knfp, vec, bert")),
-            }
-        }
-        if !(v.knfp || v.vec || v.bert) {
-            return Err("at least one view is needed".into());
-        }
-        Ok(v)
     }
 }
 

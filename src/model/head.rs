@@ -12,7 +12,8 @@ use dfdx::shapes::HasShape;
 use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
 use rand_distr::Uniform;
 
-use super::{Elem, Logits, Tokens, TOKENS, WIDTH};
+use super::{Logits, Tokens, TOKENS, WIDTH};
+use crate::nn::Elem;
 
 /// Parameters of the head.
 #[derive(Debug, Clone)]
@@ -82,7 +83,7 @@ impl<D: Device<Elem>> Head<Elem, D> {
             .permute::<_, Axes3<0, 2, 1>>() // (B, 400, 128)
             .matmul(self.token_pool.retaped::<T>().permute()); // (B, 400, 1)
         let h = pooled.reshape_like(&(b, Const::<WIDTH>)).relu();
-        let h = if dropout > 0.0 { h.dropout(dropout) } else { h };
+        let h = crate::nn::dropout(h, dropout);
         let h = self.fc1.forward(h).relu();
         let h = self.fc2.forward(h).relu();
         self.fc3.forward(h)

@@ -48,8 +48,7 @@ pub const BERT_PAPER: usize = 768;
 /// BERT width of the small CPU profile.
 pub const BERT_SMALL: usize = 128;
 
-/// Element type of every tensor.
-pub type Elem = f32;
+pub use crate::nn::Elem;
 
 /// `batch x 128 x 400`: the token sequence the transformer reads and writes.
 pub type Tokens<D, T> = dfdx::tensor::Tensor<
@@ -74,27 +73,3 @@ pub type ViewInput<const V: usize, D> = dfdx::tensor::Tensor<
 >;
 /// `batch x 2`: logits of (not bound, bound).
 pub type Logits<D, T> = dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<2>), Elem, D, T>;
-
-/// Apply a per-token map `f` to every token of every window as *one* matrix
-/// product over `batch * N` rows.
-///
-/// Why: dfdx runs a `(B, M, K) x (K, N)` product as B separate GEMMs, each
-/// fanned out over all threads; for the 128 x 400 token matrices of a batch of
-/// 64 that is 64 small parallel GEMMs per layer, and the threads mostly wait.
-/// Flattening the batch into rows (free for a contiguous tensor) gives one
-/// large GEMM per layer instead.
-pub(crate) fn per_token<const N: usize, const I: usize, const O: usize, D, T>(
-    x: dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<N>, dfdx::shapes::Const<I>), Elem, D, T>,
-    f: impl FnOnce(
-        dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<I>), Elem, D, T>,
-    ) -> dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<O>), Elem, D, T>,
-) -> dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<N>, dfdx::shapes::Const<O>), Elem, D, T>
-where
-    D: dfdx::tensor_ops::Device<Elem>,
-    T: dfdx::tensor::Tape<Elem, D>,
-{
-    use dfdx::shapes::{Const, HasShape};
-    use dfdx::tensor_ops::ReshapeTo;
-    let b = x.shape().0;
-    f(x.reshape_like(&(b * N, Const::<I>))).reshape_like(&(b, Const::<N>, Const::<O>))
-}

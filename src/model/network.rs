@@ -158,6 +158,25 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         }
     }
 
+    /// The view encoders of views this network does not read, by name prefix.
+    pub fn unused_views(&self) -> Vec<&'static str> {
+        let v = self.config.views;
+        [(v.knfp, "knfp."), (v.vec, "vec."), (v.bert, "bert.")]
+            .into_iter()
+            .filter_map(|(on, prefix)| (!on).then_some(prefix))
+            .collect()
+    }
+
+    /// Trainable tensors of the unused view encoders: they get no gradient,
+    /// and the optimiser reports exactly these as unused.
+    pub fn unused_view_tensors(&self) -> usize {
+        let unused = self.unused_views();
+        crate::nn::params::tensor_names(&self.params)
+            .iter()
+            .filter(|t| t.trainable && unused.iter().any(|p| t.name.starts_with(p)))
+            .count()
+    }
+
     fn check_views(&self, batch: &ViewBatch<BERT, D>) -> Result<(), ViewMismatch> {
         let v = self.config.views;
         if (v.knfp, v.vec, v.bert)

@@ -17,7 +17,8 @@ use dfdx::prelude::{Axes3, Const, Device, NoneTape, OwnedTape, Rank2, Tape, Tens
 use dfdx::tensor_ops::{PermuteTo, TryMatMul};
 use rand_distr::Uniform;
 
-use super::{per_token, Elem, Tokens, POSITIONS, TOKENS, WIDTH};
+use super::{Tokens, POSITIONS, TOKENS, WIDTH};
+use crate::nn::{per_token, Elem};
 
 /// Parameters of one view's encoder.
 #[derive(Debug, Clone)]

@@ -6,34 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Registry, SetKind};
-
-/// Which benchmark sets a reproduction covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Suite {
-    /// The 37 circRNA sets (Table 1, Fig. 5–8).
-    Circ37,
-    /// Every linear-RNA set found under the data root (Table 2, Fig. 9–10).
-    Lin31,
-}
-
-impl Suite {
-    /// Its name in results and folders.
-    pub fn name(self) -> &'static str {
-        match self {
-            Suite::Circ37 => "circ37",
-            Suite::Lin31 => "lin31",
-        }
-    }
-
-    fn kind(self) -> SetKind {
-        match self {
-            Suite::Circ37 => SetKind::Circular,
-            Suite::Lin31 => SetKind::Linear,
-        }
-    }
-}
+use crate::data::split::SplitKind;
+use crate::data::{Negatives, Protocol, Registry};
+use crate::features::learned::DescriptorModels;
+use crate::features::ViewSet;
+use crate::model::Norm;
+pub use crate::train::labels::{Experiment, Suite};
+use crate::train::{TrainConfig, TrainSpec};
 
 /// Model sizes and schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,64 +50,13 @@ impl Profile {
     }
 }
 
-/// One experiment of the paper (or beyond it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Experiment {
-    /// All three views, pre-norm, seed 4: Table 1 / Table 2, Fig. 5, 9, 10.
-    Main,
-    /// Post-norm beside the main run: Fig. 7.
-    Norm,
-    /// Each view alone beside the fusion: Fig. 8.
-    Ablation,
-    /// Ten training seeds on TIAL1: Fig. 6.
-    Stability,
-    /// Stricter protocols: split grouped by transcript; shuffled negatives.
-    Strict,
-}
-
-impl Experiment {
-    /// All of them, in report order.
-    pub const ALL: [Experiment; 5] = [
-        Experiment::Main,
-        Experiment::Norm,
-        Experiment::Ablation,
-        Experiment::Stability,
-        Experiment::Strict,
-    ];
-
-    /// Its name in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Experiment::Main => "main",
-            Experiment::Norm => "norm",
-            Experiment::Ablation => "ablation",
-            Experiment::Stability => "stability",
-            Experiment::Strict => "strict",
-        }
-    }
-}
-
-impl std::str::FromStr for Experiment {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Experiment::ALL
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                format!("unknown experiment {s:?}: use main, norm, ablation, stability, strict")
-            })
-    }
-}
-
 /// The set the stability experiment repeats (the paper's choice).
 pub const STABILITY_SET: &str = "TIAL1";
 /// Training seeds of the stability experiment (seed 4 is the main run).
 pub const STABILITY_SEEDS: [u64; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const FUSION: &str = "knfp,vec,bert";
 
 /// One training run of a reproduction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Suite.
     pub suite: Suite,
@@ -138,12 +66,10 @@ pub struct Job {
     pub experiment: Experiment,
     /// What this run varies (`fusion`, `post`, `knfp`, `seed7`, `grouped`, `shuffled`).
     pub variant: String,
-    /// Training seed.
-    pub seed: u64,
     /// Its run folder.
     pub out: PathBuf,
-    /// `circssnn train` arguments (without `--out`).
-    pub args: Vec<String>,
+    /// What it trains.
+    pub spec: TrainSpec,
 }
 
 impl Job {
@@ -158,11 +84,23 @@ impl Job {
         )
     }
 
-    /// Whether it reads a learned descriptor.
-    pub fn needs(&self, view: &str) -> bool {
-        self.args
-            .windows(2)
-            .any(|w| w[0] == "--views" && w[1].split(',').any(|v| v == view))
+    /// Training seed.
+    pub fn seed(&self) -> u64 {
+        self.spec.train.seed
+    }
+
+    /// Its `circssnn train` arguments (without `--out`).
+    pub fn args(&self) -> Vec<String> {
+        self.spec.to_args()
+    }
+
+    /// The key of its results row: set, experiment, variant.
+    pub fn key(&self) -> (String, Option<Experiment>, String) {
+        (
+            self.set.clone(),
+            Some(self.experiment),
+            self.variant.clone(),
+        )
     }
 }
 
@@ -185,6 +123,22 @@ pub struct PlanConfig {
     pub bert_model: PathBuf,
 }
 
+impl PlanConfig {
+    /// Every set of `suite`, every experiment, all windows, the profile's
+    /// default model folders.
+    pub fn new(suite: Suite, profile: Profile) -> Self {
+        Self {
+            suite,
+            sets: Vec::new(),
+            profile,
+            experiments: Experiment::ALL.to_vec(),
+            max_per_set: None,
+            vec_model: crate::features::learned::DEFAULT_VEC_MODEL.into(),
+            bert_model: profile.bert_dir().into(),
+        }
+    }
+}
+
 /// The jobs of `cfg` over the sets found in `reg`, run folders under `runs`.
 ///
 /// Linear sets get the main run and the KNFP-only run (the paper changed
@@ -201,7 +155,7 @@ pub struct PlanConfig {
 ///     experiments: Experiment::ALL.to_vec(), max_per_set: Some(2000),
 ///     vec_model: "models/circ2vec".into(), bert_model: "models/bert-small".into() };
 /// for job in plan(&reg, &cfg, "runs/reproduce".as_ref())? {
-///     println!("{}: circssnn train {}", job.id(), job.args.join(" "));
+///     println!("{}: circssnn train {}", job.id(), job.args().join(" "));
 /// }
 /// # Ok::<(), circssnn::DataError>(())
 /// ```
@@ -223,82 +177,98 @@ pub fn plan(reg: &Registry, cfg: &PlanConfig, runs: &Path) -> Result<Vec<Job>, c
     let has = |e: Experiment| cfg.experiments.contains(&e);
     let circular = cfg.suite == Suite::Circ37;
     let mut jobs = Vec::new();
+    let models = DescriptorModels {
+        vec: Some(cfg.vec_model.clone()),
+        bert: Some(cfg.bert_model.clone()),
+        ..Default::default()
+    };
     for set in &sets {
-        let mut add =
-            |experiment: Experiment, variant: &str, seed: u64, extra: &[&str], views: &str| {
-                let mut args: Vec<String> = vec![
-                    "--rbp".into(),
-                    set.clone(),
-                    "--views".into(),
-                    views.into(),
-                    "--epochs".into(),
-                    cfg.profile.epochs().to_string(),
-                    "--seed".into(),
-                    seed.to_string(),
-                ];
-                args.extend(extra.iter().map(|s| s.to_string()));
-                if let Some(n) = cfg.max_per_set {
-                    args.extend(["--max-per-set".into(), n.to_string()]);
-                }
-                if views.contains("vec") {
-                    args.extend(["--vec-model".into(), cfg.vec_model.display().to_string()]);
-                }
-                if views.contains("bert") {
-                    args.extend(["--bert-model".into(), cfg.bert_model.display().to_string()]);
-                }
-                let out = runs
-                    .join(cfg.suite.name())
-                    .join(set)
-                    .join(format!("{}-{variant}", experiment.name()));
-                jobs.push(Job {
-                    suite: cfg.suite,
-                    set: set.clone(),
-                    experiment,
-                    variant: variant.into(),
-                    seed,
-                    out,
-                    args,
-                });
-            };
-        add(Experiment::Main, "fusion", 4, &[], FUSION);
+        let base = TrainSpec {
+            set: set.clone(),
+            views: ViewSet::ALL,
+            protocol: Protocol {
+                max_per_set: cfg.max_per_set,
+                ..Default::default()
+            },
+            train: TrainConfig {
+                epochs: cfg.profile.epochs(),
+                ..Default::default()
+            },
+            models: models.clone(),
+            ..Default::default()
+        };
+        let mut add = |experiment: Experiment, variant: &str, spec: TrainSpec| {
+            let out = runs
+                .join(cfg.suite.name())
+                .join(set)
+                .join(format!("{}-{variant}", experiment.name()));
+            jobs.push(Job {
+                suite: cfg.suite,
+                set: set.clone(),
+                experiment,
+                variant: variant.into(),
+                out,
+                spec,
+            });
+        };
+        let views = |views: ViewSet| TrainSpec {
+            views,
+            ..base.clone()
+        };
+        add(Experiment::Main, "fusion", base.clone());
         if has(Experiment::Ablation) || !circular {
-            add(Experiment::Ablation, "knfp", 4, &[], "knfp");
+            add(Experiment::Ablation, "knfp", views(ViewSet::KNFP));
         }
         if !circular {
             continue;
         }
         if has(Experiment::Ablation) {
-            add(Experiment::Ablation, "vec", 4, &[], "vec");
-            add(Experiment::Ablation, "bert", 4, &[], "bert");
+            add(
+                Experiment::Ablation,
+                "vec",
+                views("vec".parse().expect("a view")),
+            );
+            add(
+                Experiment::Ablation,
+                "bert",
+                views("bert".parse().expect("a view")),
+            );
         }
         if has(Experiment::Norm) {
-            add(Experiment::Norm, "post", 4, &["--norm", "post"], FUSION);
+            add(
+                Experiment::Norm,
+                "post",
+                TrainSpec {
+                    norm: Norm::Post,
+                    ..base.clone()
+                },
+            );
         }
         if has(Experiment::Strict) {
-            add(
-                Experiment::Strict,
-                "grouped",
-                4,
-                &["--split", "grouped"],
-                "knfp",
-            );
-            add(
-                Experiment::Strict,
-                "shuffled",
-                4,
-                &["--negatives", "shuffled"],
-                FUSION,
-            );
+            let grouped = TrainSpec {
+                protocol: Protocol {
+                    split: SplitKind::Grouped,
+                    ..base.protocol
+                },
+                ..views(ViewSet::KNFP)
+            };
+            add(Experiment::Strict, "grouped", grouped);
+            let shuffled = TrainSpec {
+                protocol: Protocol {
+                    negatives: Negatives::Shuffled,
+                    ..base.protocol
+                },
+                ..base.clone()
+            };
+            add(Experiment::Strict, "shuffled", shuffled);
         }
         if has(Experiment::Stability) && set.eq_ignore_ascii_case(STABILITY_SET) {
             for seed in STABILITY_SEEDS.into_iter().filter(|&s| s != 4) {
-                add(
-                    Experiment::Stability,
-                    &format!("seed{seed}"),
-                    seed,
-                    &[],
-                    FUSION,
-                );
+                let spec = TrainSpec {
+                    train: TrainConfig { seed, ..base.train },
+                    ..base.clone()
+                };
+                add(Experiment::Stability, &format!("seed{seed}"), spec);
             }
         }
     }

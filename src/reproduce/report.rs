@@ -13,10 +13,9 @@ use plotly::Plot;
 use super::published::{PublishedMeans, CIRC37, LIN31};
 use super::wall_time::{summary, Invocation};
 use crate::plots::{box_plot, dot_matrix, grouped_bars, stability, violin, Series};
-use crate::train::results::RunRow;
+use crate::train::results::{Experiment, Method, RunRow, Suite};
 
-/// `views` of the logistic-regression rows of a reproduction.
-pub const BASELINE_VIEWS: &str = "baseline";
+use Experiment::{Ablation, Main, Norm as NormExp, Stability, Strict};
 
 /// A written-out reproduction: Markdown and figures (file stem, plot).
 pub struct Report {
@@ -56,11 +55,11 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    fn get(&self, set: &str, experiment: &str, variant: &str) -> Option<&'a RunRow> {
+    fn get(&self, set: &str, experiment: Experiment, variant: &str) -> Option<&'a RunRow> {
         self.rows
             .iter()
             .copied()
-            .find(|r| r.set == set && r.experiment == experiment && r.variant == variant)
+            .find(|r| r.set == set && r.experiment == Some(experiment) && r.variant == variant)
     }
 
     fn sets(&self) -> Vec<String> {
@@ -73,15 +72,15 @@ impl<'a> Rows<'a> {
     }
 
     /// Sets that have every one of `keys`, and the rows of each key on them.
-    fn complete(&self, keys: &[(&str, &str)]) -> (Vec<String>, Vec<Vec<&'a RunRow>>) {
+    fn complete(&self, keys: &[(Experiment, &str)]) -> (Vec<String>, Vec<Vec<&'a RunRow>>) {
         let sets: Vec<String> = self
             .sets()
             .into_iter()
-            .filter(|s| keys.iter().all(|(e, v)| self.get(s, e, v).is_some()))
+            .filter(|s| keys.iter().all(|&(e, v)| self.get(s, e, v).is_some()))
             .collect();
         let cols = keys
             .iter()
-            .map(|(e, v)| sets.iter().map(|s| self.get(s, e, v).unwrap()).collect())
+            .map(|&(e, v)| sets.iter().map(|s| self.get(s, e, v).unwrap()).collect())
             .collect();
         (sets, cols)
     }
@@ -131,17 +130,13 @@ pub fn build(rows: &[RunRow]) -> Report {
          batches of 64: the paper's evaluation, inflated, shown for comparison). Rows \
          labelled *published* are the paper's own numbers.\n\n",
     );
-    let suites: BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.suite.as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let suites: BTreeSet<Suite> = rows.iter().filter_map(|r| r.suite).collect();
     if suites.is_empty() {
         out.md.push_str("(no finished runs yet)\n");
     }
     for suite in suites {
         let r = Rows {
-            rows: rows.iter().filter(|r| r.suite == suite).collect(),
+            rows: rows.iter().filter(|r| r.suite == Some(suite)).collect(),
         };
         let _ = writeln!(out.md, "## Suite {suite}\n");
         if let Some(x) = r.rows.first() {
@@ -180,9 +175,9 @@ struct Out {
 }
 
 /// Table 1 / Table 2: AUC per set.
-fn per_set_table(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn per_set_table(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let md = &mut out.md;
-    let table = if suite == "lin31" {
+    let table = if suite == Suite::Lin31 {
         "Table 2"
     } else {
         "Table 1"
@@ -192,29 +187,25 @@ fn per_set_table(out: &mut Out, r: &Rows<'_>, suite: &str) {
         "### {table} — AUC per set\n\n| set | CircSSNN, 3 views | published protocol | KNFP only | 1–3-mer LR |\n|---|---:|---:|---:|---:|",
     );
     for s in r.sets() {
-        let main = r.get(&s, "main", "fusion");
+        let main = r.get(&s, Main, "fusion");
         let _ = writeln!(
             md,
             "| {s} | {} | {} | {} | {} |",
             cell(main, |m| m.auc),
             cell(main, |m| m.published_auc),
-            cell(r.get(&s, "ablation", "knfp"), |m| m.auc),
-            cell(r.get(&s, "main", "baseline"), |m| m.auc),
+            cell(r.get(&s, Ablation, "knfp"), |m| m.auc),
+            cell(r.get(&s, Main, "baseline"), |m| m.auc),
         );
     }
 }
 
 /// Fig. 5 / Fig. 10: means of four metrics beside the published ones.
-fn means(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn means(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let (md, figures) = (&mut out.md, &mut out.figures);
-    let linear = suite == "lin31";
+    let linear = suite == Suite::Lin31;
     let fig = |n: &str| format!("{suite}-{n}");
     let published: &[PublishedMeans] = if linear { &LIN31 } else { &CIRC37 };
-    let (sets, cols) = r.complete(&[
-        ("main", "fusion"),
-        ("ablation", "knfp"),
-        ("main", "baseline"),
-    ]);
+    let (sets, cols) = r.complete(&[(Main, "fusion"), (Ablation, "knfp"), (Main, "baseline")]);
     if !sets.is_empty() {
         let metrics: Vec<String> = ["ACC", "AUC", "precision", "recall"]
             .map(String::from)
@@ -316,17 +307,17 @@ fn means(out: &mut Out, r: &Rows<'_>, suite: &str) {
 }
 
 /// The stricter protocols side by side: the headline of the evaluation beyond the paper.
-fn protocols(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn protocols(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let (md, figures) = (&mut out.md, &mut out.figures);
     let fig = |n: &str| format!("{suite}-{n}");
     let (sets, cols) = r.complete(&[
-        ("main", "fusion"),
-        ("strict", "shuffled"),
-        ("ablation", "knfp"),
-        ("strict", "grouped"),
-        ("main", "baseline"),
-        ("strict", "shuffled-baseline"),
-        ("strict", "grouped-baseline"),
+        (Main, "fusion"),
+        (Strict, "shuffled"),
+        (Ablation, "knfp"),
+        (Strict, "grouped"),
+        (Main, "baseline"),
+        (Strict, "shuffled-baseline"),
+        (Strict, "grouped-baseline"),
     ]);
     if !sets.is_empty() {
         let m = |k: usize| mean(cols[k].iter().map(|r| r.auc));
@@ -368,7 +359,7 @@ fn protocols(out: &mut Out, r: &Rows<'_>, suite: &str) {
 }
 
 /// Fig. 6: stability over training seeds.
-fn seeds(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn seeds(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let (md, figures) = (&mut out.md, &mut out.figures);
     let fig = |n: &str| format!("{suite}-{n}");
     let mut seeds: Vec<&RunRow> = r
@@ -377,8 +368,8 @@ fn seeds(out: &mut Out, r: &Rows<'_>, suite: &str) {
         .copied()
         .filter(|x| {
             x.set.eq_ignore_ascii_case(super::plan::STABILITY_SET)
-                && (x.experiment == "stability"
-                    || (x.experiment == "main" && x.variant == "fusion"))
+                && (x.experiment == Some(Stability)
+                    || (x.experiment == Some(Main) && x.variant == "fusion"))
         })
         .collect();
     seeds.sort_by_key(|x| x.seed);
@@ -421,10 +412,10 @@ fn seeds(out: &mut Out, r: &Rows<'_>, suite: &str) {
 }
 
 /// Fig. 7: pre-norm against post-norm.
-fn norms(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn norms(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let (md, figures) = (&mut out.md, &mut out.figures);
     let fig = |n: &str| format!("{suite}-{n}");
-    let (sets, cols) = r.complete(&[("main", "fusion"), ("norm", "post")]);
+    let (sets, cols) = r.complete(&[(Main, "fusion"), (NormExp, "post")]);
     if !sets.is_empty() {
         let pre: Vec<f64> = cols[0].iter().map(|x| x.auc).collect();
         let post: Vec<f64> = cols[1].iter().map(|x| x.auc).collect();
@@ -449,15 +440,15 @@ fn norms(out: &mut Out, r: &Rows<'_>, suite: &str) {
 }
 
 /// Fig. 8: the descriptor ablation (circRNA suites only).
-fn ablation(out: &mut Out, r: &Rows<'_>, suite: &str) {
+fn ablation(out: &mut Out, r: &Rows<'_>, suite: Suite) {
     let (md, figures) = (&mut out.md, &mut out.figures);
-    let linear = suite == "lin31";
+    let linear = suite == Suite::Lin31;
     let fig = |n: &str| format!("{suite}-{n}");
     let keys = [
-        ("ablation", "knfp", "KNFP"),
-        ("ablation", "vec", "circRNA2Vec"),
-        ("ablation", "bert", "k-mer BERT"),
-        ("main", "fusion", "fusion of all three"),
+        (Ablation, "knfp", "KNFP"),
+        (Ablation, "vec", "circRNA2Vec"),
+        (Ablation, "bert", "k-mer BERT"),
+        (Main, "fusion", "fusion of all three"),
     ];
     let (sets, cols) = r.complete(&keys.map(|(e, v, _)| (e, v)));
     if !sets.is_empty() && !linear {
@@ -498,7 +489,7 @@ fn totals(out: &mut Out, r: &Rows<'_>) {
     let trained: Vec<&&RunRow> = r
         .rows
         .iter()
-        .filter(|x| x.views != BASELINE_VIEWS)
+        .filter(|x| x.views != Method::Baseline)
         .collect();
     let _ = writeln!(
         md,

@@ -4,7 +4,8 @@
 
 use dfdx::prelude::{Axis, Const, Device};
 
-use crate::features::Descriptor;
+use crate::features::learned::Learned;
+use crate::features::{Descriptor, Knfp};
 use crate::model::{CircSsnn, Elem, ViewBatch, ViewInput, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM};
 
 use super::TrainError;
@@ -19,7 +20,35 @@ pub struct Descriptors<'a, const BERT: usize> {
     pub bert: Option<&'a dyn Descriptor<BERT>>,
 }
 
-impl<const BERT: usize> Descriptors<'_, BERT> {
+impl<'a, const BERT: usize> Descriptors<'a, BERT> {
+    /// KNFP and the learned models of `learned` for the views in `views`,
+    /// with the BERT view read through `bert` (a cache) when given.
+    pub fn of<const L: usize, const H: usize, const F: usize, Dev>(
+        learned: &'a Learned<BERT, L, H, F, Dev>,
+        views: ViewSet,
+        bert: Option<&'a dyn Descriptor<BERT>>,
+    ) -> Self
+    where
+        Dev: Device<Elem>,
+    {
+        static KNFP: Knfp = Knfp;
+        Descriptors {
+            knfp: views.knfp.then_some(&KNFP as _),
+            vec: learned.vec.as_ref().map(|v| v as _),
+            bert: bert.or(learned.bert.as_ref().map(|b| b as _)),
+        }
+    }
+
+    /// KNFP alone: the view that needs no trained model.
+    pub fn knfp_only() -> Self {
+        static KNFP: Knfp = Knfp;
+        Descriptors {
+            knfp: Some(&KNFP),
+            vec: None,
+            bert: None,
+        }
+    }
+
     /// Check that exactly the views in `views` have a descriptor.
     pub fn check(&self, views: ViewSet) -> Result<(), TrainError> {
         let missing = [

@@ -18,69 +18,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{make_batch, predict_proba, Descriptors};
-use super::checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
+use super::checkpoint::{checkpoint_files, load_checkpoint, CheckpointMeta};
+use super::config::TrainConfig;
 use super::TrainError;
 use crate::data::{Dataset, Split};
 use crate::eval::{binary_metrics, published_batch_mean, BinaryMetrics, PUBLISHED_BATCH};
 use crate::model::{CircSsnn, Elem};
-use crate::output::write_atomic;
-
-/// Optimiser, schedule and loop settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Epochs to train.
-    pub epochs: usize,
-    /// Windows per training step.
-    pub batch_size: usize,
-    /// Initial learning rate.
-    pub lr: f64,
-    /// Adam's beta1.
-    pub beta1: f64,
-    /// Adam's beta2.
-    pub beta2: f64,
-    /// L2 weight decay added to the gradient, as PyTorch's Adam does.
-    pub weight_decay: f64,
-    /// The learning rate is multiplied by `lr_gamma` every `lr_step` epochs.
-    pub lr_step: usize,
-    /// See `lr_step`.
-    pub lr_gamma: f64,
-    /// Seed of batch order (and of the published protocol's test order).
-    pub seed: u64,
-    /// Windows per evaluation batch (memory only; results do not depend on it).
-    pub eval_batch: usize,
-    /// Draw a progress bar on stderr.
-    #[serde(skip)]
-    pub progress: bool,
-}
-
-impl Default for TrainConfig {
-    /// The published settings with 10 epochs.
-    fn default() -> Self {
-        Self {
-            epochs: 10,
-            batch_size: 64,
-            lr: 3e-3,
-            beta1: 0.9,
-            beta2: 0.99,
-            weight_decay: 3e-4,
-            lr_step: 2,
-            lr_gamma: 0.1,
-            seed: 4,
-            eval_batch: 256,
-            progress: false,
-        }
-    }
-}
-
-impl TrainConfig {
-    /// Learning rate during `epoch` (1-based).
-    pub fn lr_at(&self, epoch: usize) -> f64 {
-        self.lr
-            * self
-                .lr_gamma
-                .powi(((epoch - 1) / self.lr_step.max(1)) as i32)
-    }
-}
+use crate::output::commit_files;
 
 /// One epoch of the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +80,10 @@ pub struct FitReport {
     pub published: PublishedProtocol,
     /// Epoch a resumed run continued after, if any.
     pub resumed_after: Option<usize>,
+    /// Whether training stopped before `epochs` because validation AUC had
+    /// not improved for `patience` epochs.
+    #[serde(default)]
+    pub stopped_early: bool,
 }
 
 /// Where [`fit`] keeps checkpoints, and what to record in them.
@@ -183,112 +131,262 @@ fn check_part(name: &str, labels: &[u8]) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// Train `net` on `split.train`, select the epoch by validation AUC, and
-/// score the selected network on the whole test part. On return `net` holds
-/// the selected (best-validation) weights.
-pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
-    net: &mut CircSsnn<BERT, DEPTH, D>,
-    dev: &D,
-    desc: &Descriptors<'_, BERT>,
-    data: &Dataset,
-    split: &Split,
-    cfg: &TrainConfig,
-    run: Option<&RunDir<'_>>,
-) -> Result<FitReport, TrainError> {
-    desc.check(net.config.views)?;
-    let (valid_x, valid_y) = pick(data, &split.valid);
-    let (test_x, test_y) = pick(data, &split.test);
-    check_part("validation", &valid_y)?;
-    check_part("test", &test_y)?;
-    if split.train.len() < cfg.batch_size.max(2) {
-        return Err(TrainError::Split(format!(
-            "only {} training records for batches of {}",
-            split.train.len(),
-            cfg.batch_size
-        )));
-    }
-    // The published loader visits the test set in shuffled order; batch means
-    // depend on that order, so it is seeded and fixed for the whole run.
-    let mut test_order: Vec<usize> = (0..test_x.len()).collect();
-    test_order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x7e57));
+/// The epochs a run has behind it: the history, the best epoch so far and
+/// its network (with its metrics when this process computed them).
+struct Progress<const BERT: usize, const DEPTH: usize, D: Device<Elem>> {
+    history: Vec<EpochRecord>,
+    best_epoch: usize,
+    best_net: CircSsnn<BERT, DEPTH, D>,
+    /// Validation and test metrics of `best_net`; `None` only when the best
+    /// epoch came from a resumed run.
+    best_metrics: Option<(BinaryMetrics, BinaryMetrics)>,
+    resumed_after: Option<usize>,
+}
 
-    let mut history: Vec<EpochRecord> = Vec::new();
-    let mut best_epoch = 0;
-    let mut best_net = net.clone();
-    // Validation and test metrics of `best_net`, kept from the epoch that
-    // chose it; `None` only when the best epoch came from a resumed run.
-    let mut best_metrics: Option<(BinaryMetrics, BinaryMetrics)> = None;
-    let mut resumed_after = None;
-    if let Some(run) = run.filter(|r| r.resume) {
-        if let Some(state) = read_state(run.dir)? {
-            if state.signature != signature(cfg, &run.meta) {
-                return Err(TrainError::Checkpoint {
-                    path: run.dir.join("state.json"),
-                    message: "was written by a run with other settings; use another --out or drop --resume".into(),
-                });
-            }
-            let (last, _) = load_checkpoint::<BERT, DEPTH, D>(dev, run.dir, "last")?;
-            let (best, _) = load_checkpoint::<BERT, DEPTH, D>(dev, run.dir, "best")?;
-            *net = last;
-            best_net = best;
-            best_epoch = state.best_epoch;
-            resumed_after = state.history.last().map(|r| r.epoch);
-            history = state.history;
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> Progress<BERT, DEPTH, D> {
+    /// Record `record`; keep `net` if its validation AUC is the best so far.
+    /// Returns whether it was.
+    fn push(
+        &mut self,
+        record: EpochRecord,
+        net: &CircSsnn<BERT, DEPTH, D>,
+        metrics: (BinaryMetrics, BinaryMetrics),
+    ) -> bool {
+        let improved =
+            self.best_epoch == 0 || record.valid_auc > self.history[self.best_epoch - 1].valid_auc;
+        if improved {
+            self.best_epoch = record.epoch;
+            self.best_net = net.clone();
+            self.best_metrics = Some(metrics);
+        }
+        self.history.push(record);
+        improved
+    }
+
+    /// Epochs since the best one.
+    fn since_best(&self) -> usize {
+        self.history.len() - self.best_epoch
+    }
+}
+
+/// The run folder's side of training: resume from it, save each epoch to it.
+struct Checkpointer<'a> {
+    run: Option<&'a RunDir<'a>>,
+    signature: String,
+}
+
+impl<'a> Checkpointer<'a> {
+    fn new(run: Option<&'a RunDir<'a>>, cfg: &TrainConfig) -> Self {
+        let signature = run.map_or(String::new(), |r| signature(cfg, &r.meta));
+        Checkpointer { run, signature }
+    }
+
+    /// The state of an earlier run to continue (with `--resume`), checked to
+    /// have the same settings.
+    fn resume<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+        &self,
+        dev: &D,
+        net: &mut CircSsnn<BERT, DEPTH, D>,
+    ) -> Result<Progress<BERT, DEPTH, D>, TrainError> {
+        let fresh = Progress {
+            history: Vec::new(),
+            best_epoch: 0,
+            best_net: net.clone(),
+            best_metrics: None,
+            resumed_after: None,
+        };
+        let Some(run) = self.run.filter(|r| r.resume) else {
+            return Ok(fresh);
+        };
+        let Some(state) = read_state(run.dir)? else {
+            return Ok(fresh);
+        };
+        if state.signature != self.signature {
+            return Err(TrainError::Checkpoint {
+                path: run.dir.join("state.json"),
+                message:
+                    "was written by a run with other settings; use another --out or drop --resume"
+                        .into(),
+            });
+        }
+        if state.best_epoch > state.history.len()
+            || (state.best_epoch == 0) != state.history.is_empty()
+        {
+            return Err(TrainError::Checkpoint {
+                path: run.dir.join("state.json"),
+                message: format!(
+                    "best epoch {} does not fit its history of {} epochs (damaged run state); \
+                     start the run again in a new --out",
+                    state.best_epoch,
+                    state.history.len()
+                ),
+            });
+        }
+        let (last, _) = load_checkpoint::<BERT, DEPTH, D>(dev, run.dir, "last")?;
+        let (best, _) = load_checkpoint::<BERT, DEPTH, D>(dev, run.dir, "best")?;
+        *net = last;
+        Ok(Progress {
+            resumed_after: state.history.last().map(|r| r.epoch),
+            best_epoch: state.best_epoch,
+            history: state.history,
+            best_net: best,
+            best_metrics: None,
+        })
+    }
+
+    /// Save the epoch just trained: `last.*`, `best.*` if it improved, and
+    /// the run state.
+    fn save<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+        &self,
+        net: &CircSsnn<BERT, DEPTH, D>,
+        p: &Progress<BERT, DEPTH, D>,
+        improved: bool,
+    ) -> Result<(), TrainError> {
+        let Some(run) = self.run else { return Ok(()) };
+        let meta = CheckpointMeta {
+            epoch: p.history.len(),
+            ..run.meta.clone()
+        };
+        let mut files: Vec<(String, Vec<u8>)> =
+            checkpoint_files(run.dir, "last", net, &meta)?.into();
+        if improved {
+            files.extend(checkpoint_files(run.dir, "best", net, &meta)?);
+        }
+        let state = RunState {
+            signature: self.signature.clone(),
+            history: p.history.clone(),
+            best_epoch: p.best_epoch,
+        };
+        let mut json = serde_json::to_vec_pretty(&state).expect("run state serialises");
+        json.push(b'\n');
+        files.push(("state.json".into(), json));
+        // One unit: a kill leaves the previous epoch's set or this one's.
+        commit_files(run.dir, &files).map_err(|e| TrainError::Checkpoint {
+            path: e.path,
+            message: e.source.to_string(),
+        })
+    }
+}
+
+/// A progress bar on a terminal; per-epoch lines on stderr either way (a
+/// notebook or a log file shows no bar, but does show the lines).
+struct EpochLines {
+    bar: ProgressBar,
+    on: bool,
+}
+
+impl EpochLines {
+    fn new(on: bool, steps: u64) -> Self {
+        let bar = ProgressBar::with_draw_target(
+            Some(steps),
+            if on {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps {msg} ({eta})")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        EpochLines { bar, on }
+    }
+
+    fn line(&self, text: String) {
+        if !self.on {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            self.bar.println(text);
         }
     }
+}
 
-    let mut opt = Adam::new(
-        &net.params,
-        AdamConfig {
-            lr: cfg.lr,
-            betas: [cfg.beta1, cfg.beta2],
-            eps: 1e-8,
-            weight_decay: Some(WeightDecay::L2(cfg.weight_decay)),
-        },
-    );
-    // Parameters of views the network does not read get no gradient; the
-    // optimiser reports them, and only they may be missing.
-    let v = net.config.views;
-    let unused_expected = 4 * [v.knfp, v.vec, v.bert].iter().filter(|on| !**on).count();
+/// The data side of training: the three parts, each epoch's batches, and
+/// the evaluation after each epoch.
+struct Trainer<'a, const BERT: usize, D: Device<Elem>> {
+    dev: &'a D,
+    desc: &'a Descriptors<'a, BERT>,
+    data: &'a Dataset,
+    train: &'a [usize],
+    cfg: &'a TrainConfig,
+    valid: (Vec<&'a [u8]>, Vec<u8>),
+    test: (Vec<&'a [u8]>, Vec<u8>),
+    /// The published loader visits the test set in shuffled order; batch
+    /// means depend on that order, so it is seeded and fixed for the run.
+    test_order: Vec<usize>,
+}
 
-    let steps_per_epoch = split.train.len() / cfg.batch_size;
-    let start_epoch = history.len() + 1;
-    let bar = ProgressBar::with_draw_target(
-        Some(((cfg.epochs + 1).saturating_sub(start_epoch) * steps_per_epoch) as u64),
-        if cfg.progress {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps {msg} ({eta})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
+    fn new(
+        dev: &'a D,
+        desc: &'a Descriptors<'a, BERT>,
+        data: &'a Dataset,
+        split: &'a Split,
+        cfg: &'a TrainConfig,
+    ) -> Result<Self, TrainError> {
+        let valid = pick(data, &split.valid);
+        let test = pick(data, &split.test);
+        check_part("validation", &valid.1)?;
+        check_part("test", &test.1)?;
+        if split.train.len() < cfg.batch_size.max(2) {
+            return Err(TrainError::Split(format!(
+                "only {} training records for batches of {}",
+                split.train.len(),
+                cfg.batch_size
+            )));
+        }
+        let mut test_order: Vec<usize> = (0..test.0.len()).collect();
+        test_order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x7e57));
+        Ok(Trainer {
+            dev,
+            desc,
+            data,
+            train: &split.train,
+            cfg,
+            valid,
+            test,
+            test_order,
+        })
+    }
 
-    for epoch in start_epoch..=cfg.epochs {
-        let t0 = Instant::now();
-        let lr = cfg.lr_at(epoch);
-        opt.cfg.lr = lr;
-        let mut order = split.train.clone();
+    fn steps_per_epoch(&self) -> usize {
+        self.train.len() / self.cfg.batch_size
+    }
+
+    /// One pass over the training part in a seeded order; the mean loss.
+    fn epoch<const DEPTH: usize>(
+        &self,
+        net: &mut CircSsnn<BERT, DEPTH, D>,
+        opt: &mut Adam<crate::model::CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
+        epoch: usize,
+        lines: &EpochLines,
+    ) -> Result<f64, TrainError> {
+        let (cfg, dev) = (self.cfg, self.dev);
+        let mut order = self.train.to_vec();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(
             cfg.seed.wrapping_add(epoch as u64),
         ));
+        // Parameters of views the network does not read get no gradient; the
+        // optimiser reports them, and only they may be missing.
+        let unused_expected = net.unused_view_tensors();
+        let first_step = (epoch - 1) * self.steps_per_epoch();
         let mut loss_sum = 0.0;
-        bar.set_prefix(format!("epoch {epoch}/{}", cfg.epochs));
         // Like the published loader, drop the last incomplete batch: a batch
         // of one would break BatchNorm's statistics.
         for (step, idx) in order.chunks_exact(cfg.batch_size).enumerate() {
-            let (seqs, labels) = pick(data, idx);
-            let batch = make_batch(dev, desc, net.config.views, &seqs)?;
+            opt.cfg.lr = cfg.lr_at_step(epoch, first_step + step + 1);
+            let (seqs, labels) = pick(self.data, idx);
+            let batch = make_batch(dev, self.desc, net.config.views, &seqs)?;
             let onehot: Vec<Elem> = labels
                 .iter()
                 .flat_map(|&y| if y == 1 { [0.0, 1.0] } else { [1.0, 0.0] })
                 .collect();
             let target = dev.tensor_from_vec(onehot, (labels.len(), Const::<2>));
-            let logits = net.forward_train(&batch)?;
-            let loss = cross_entropy_with_logits_loss(logits, target);
+            let loss = cross_entropy_with_logits_loss(net.forward_train(&batch)?, target);
             let value = loss.as_vec()[0];
             if !value.is_finite() {
                 return Err(TrainError::NonFiniteLoss {
@@ -304,100 +402,136 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
                 Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => {}
                 Err(e) => return Err(TrainError::Optimiser(e.to_string())),
             }
-            bar.inc(1);
-            bar.set_message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
+            lines.bar.inc(1);
+            lines
+                .bar
+                .set_message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
         }
+        Ok(loss_sum / self.steps_per_epoch().max(1) as f64)
+    }
 
-        let valid_p = predict_proba(net, dev, desc, &valid_x, cfg.eval_batch)?;
-        let valid_m = binary_metrics(&valid_p, &valid_y, 0.5)?;
-        let valid_auc = valid_m.auc;
-        let test_p = predict_proba(net, dev, desc, &test_x, cfg.eval_batch)?;
-        let test_m = binary_metrics(&test_p, &test_y, 0.5)?;
-        let test_auc = test_m.auc;
-        let shuffled_p: Vec<f64> = test_order.iter().map(|&i| test_p[i]).collect();
-        let shuffled_y: Vec<u8> = test_order.iter().map(|&i| test_y[i]).collect();
-        let batch_mean = published_batch_mean(&shuffled_p, &shuffled_y, PUBLISHED_BATCH)?.auc;
-        let record = EpochRecord {
-            epoch,
-            lr,
-            train_loss: loss_sum / steps_per_epoch.max(1) as f64,
-            valid_auc,
-            test_auc,
-            test_auc_batch_mean: batch_mean,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        bar.println(format!(
-            "epoch {epoch:>2}  lr {lr:.1e}  loss {:.4}  valid AUC {valid_auc:.4}  ({:.1} s)",
-            record.train_loss, record.seconds
-        ));
-        let improved = best_epoch == 0 || valid_auc > history[best_epoch - 1].valid_auc;
-        history.push(record);
-        if improved {
-            best_epoch = epoch;
-            best_net = net.clone();
-            best_metrics = Some((valid_m, test_m));
-        }
-        if let Some(run) = run {
-            let meta = CheckpointMeta {
-                epoch,
-                ..run.meta.clone()
+    /// Whole-validation and whole-test metrics of `net`, and the published
+    /// protocol's batch-mean test AUC.
+    fn evaluate<const DEPTH: usize>(
+        &self,
+        net: &CircSsnn<BERT, DEPTH, D>,
+    ) -> Result<(BinaryMetrics, BinaryMetrics, f64), TrainError> {
+        let score =
+            |(x, y): &(Vec<&[u8]>, Vec<u8>)| -> Result<(Vec<f64>, BinaryMetrics), TrainError> {
+                let p = predict_proba(net, self.dev, self.desc, x, self.cfg.eval_batch)?;
+                let m = binary_metrics(&p, y, 0.5)?;
+                Ok((p, m))
             };
-            save_checkpoint(run.dir, "last", net, &meta)?;
-            if improved {
-                save_checkpoint(run.dir, "best", net, &meta)?;
-            }
-            write_state(
-                run.dir,
-                &RunState {
-                    signature: signature(cfg, &run.meta),
-                    history: history.clone(),
-                    best_epoch,
-                },
-            )?;
-        }
+        let (_, valid) = score(&self.valid)?;
+        let (test_p, test) = score(&self.test)?;
+        let shuffled_p: Vec<f64> = self.test_order.iter().map(|&i| test_p[i]).collect();
+        let shuffled_y: Vec<u8> = self.test_order.iter().map(|&i| self.test.1[i]).collect();
+        let batch_mean = published_batch_mean(&shuffled_p, &shuffled_y, PUBLISHED_BATCH)?.auc;
+        Ok((valid, test, batch_mean))
     }
-    bar.finish_and_clear();
-    if best_epoch == 0 {
-        return Err(TrainError::Split(format!(
-            "nothing to train: the run already has {} epochs (ask for more with --epochs)",
-            history.len()
-        )));
-    }
+}
 
-    *net = best_net;
-    let (valid, test) = match best_metrics {
-        Some(m) => m,
-        None => (
-            binary_metrics(
-                &predict_proba(net, dev, desc, &valid_x, cfg.eval_batch)?,
-                &valid_y,
-                0.5,
-            )?,
-            binary_metrics(
-                &predict_proba(net, dev, desc, &test_x, cfg.eval_batch)?,
-                &test_y,
-                0.5,
-            )?,
-        ),
-    };
-    let published = history
+/// The published protocol's number: the best batch-mean test AUC over the
+/// epochs (an undefined epoch never beats a defined one).
+fn published_protocol(history: &[EpochRecord]) -> Option<PublishedProtocol> {
+    history
         .iter()
         .fold(None::<PublishedProtocol>, |best, r| match best {
-            // An undefined epoch never beats a defined one.
             Some(b) if b.auc >= r.test_auc_batch_mean || r.test_auc_batch_mean.is_nan() => Some(b),
             _ => Some(PublishedProtocol {
                 auc: r.test_auc_batch_mean,
                 epoch: r.epoch,
             }),
         })
-        .expect("at least one epoch");
+}
+
+/// Train `net` on `split.train`, select the epoch by validation AUC, and
+/// score the selected network on the whole test part. On return `net` holds
+/// the selected (best-validation) weights. With `cfg.patience`, training
+/// stops once that many epochs have passed without a better validation AUC.
+pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+    net: &mut CircSsnn<BERT, DEPTH, D>,
+    dev: &D,
+    desc: &Descriptors<'_, BERT>,
+    data: &Dataset,
+    split: &Split,
+    cfg: &TrainConfig,
+    run: Option<&RunDir<'_>>,
+) -> Result<FitReport, TrainError> {
+    desc.check(net.config.views)?;
+    let trainer = Trainer::new(dev, desc, data, split, cfg)?;
+    let checkpoints = Checkpointer::new(run, cfg);
+    let mut progress = checkpoints.resume(dev, net)?;
+    let mut opt = Adam::new(
+        &net.params,
+        AdamConfig {
+            lr: cfg.lr,
+            betas: [cfg.beta1, cfg.beta2],
+            eps: 1e-8,
+            weight_decay: Some(WeightDecay::L2(cfg.weight_decay)),
+        },
+    );
+    let start_epoch = progress.history.len() + 1;
+    let lines = EpochLines::new(
+        cfg.progress,
+        ((cfg.epochs + 1).saturating_sub(start_epoch) * trainer.steps_per_epoch()) as u64,
+    );
+    let mut stopped_early = false;
+    for epoch in start_epoch..=cfg.epochs {
+        if cfg
+            .patience
+            .is_some_and(|p| progress.best_epoch > 0 && progress.since_best() >= p)
+        {
+            stopped_early = true;
+            break;
+        }
+        let t0 = Instant::now();
+        lines
+            .bar
+            .set_prefix(format!("epoch {epoch}/{}", cfg.epochs));
+        let lr = cfg.lr_at_step(epoch, (epoch - 1) * trainer.steps_per_epoch() + 1);
+        let train_loss = trainer.epoch(net, &mut opt, epoch, &lines)?;
+        let (valid, test, batch_mean) = trainer.evaluate(net)?;
+        let record = EpochRecord {
+            epoch,
+            lr,
+            train_loss,
+            valid_auc: valid.auc,
+            test_auc: test.auc,
+            test_auc_batch_mean: batch_mean,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        lines.line(format!(
+            "epoch {epoch:>2}  lr {lr:.1e}  loss {train_loss:.4}  valid AUC {:.4}  ({:.1} s)",
+            valid.auc, record.seconds
+        ));
+        let improved = progress.push(record, net, (valid, test));
+        checkpoints.save(net, &progress, improved)?;
+    }
+    lines.bar.finish_and_clear();
+    if progress.best_epoch == 0 {
+        return Err(TrainError::Split(format!(
+            "nothing to train: the run already has {} epochs (ask for more with --epochs)",
+            progress.history.len()
+        )));
+    }
+    *net = progress.best_net;
+    let (valid, test) = match progress.best_metrics {
+        Some(m) => m,
+        None => {
+            let (v, t, _) = trainer.evaluate(net)?;
+            (v, t)
+        }
+    };
+    let published = published_protocol(&progress.history).expect("at least one epoch");
     Ok(FitReport {
-        history,
-        best_epoch,
+        history: progress.history,
+        best_epoch: progress.best_epoch,
         valid,
         test,
         published,
-        resumed_after,
+        resumed_after: progress.resumed_after,
+        stopped_early,
     })
 }
 
@@ -416,15 +550,4 @@ fn read_state(dir: &Path) -> Result<Option<RunState>, TrainError> {
             path,
             message: format!("corrupt run state: {e}"),
         })
-}
-
-fn write_state(dir: &Path, state: &RunState) -> Result<(), TrainError> {
-    let path = dir.join("state.json");
-    write_atomic(&path, |w| {
-        serde_json::to_writer_pretty(w, state).map_err(std::io::Error::other)
-    })
-    .map_err(|e| TrainError::Checkpoint {
-        path,
-        message: e.to_string(),
-    })
 }

@@ -1,18 +1,30 @@
-//! Training and evaluating the network: batches built on demand, Adam with
-//! the published schedule, model selection on validation AUC, whole-test-set
-//! metrics, the published protocol beside them (labelled), checkpoints and
-//! resume.
+//! Training and evaluating the network: a typed [`TrainSpec`] run by
+//! [`run()`], batches built on demand, Adam with the published schedule,
+//! model selection on validation AUC, whole-test-set metrics, the published
+//! protocol beside them (labelled), checkpoints and resume; a trained run
+//! folder scores windows through [`Predictor`].
 
 pub mod batch;
 pub mod checkpoint;
+pub mod config;
+pub mod device;
 pub mod diagnostics;
 pub mod fit;
+pub mod labels;
+pub mod predict;
 pub mod results;
+pub mod run;
+pub mod spec;
 pub mod throughput;
 
 pub use batch::{make_batch, predict_proba, Descriptors};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
-pub use fit::{fit, EpochRecord, FitReport, PublishedProtocol, TrainConfig};
+pub use config::TrainConfig;
+pub use device::DeviceKind;
+pub use fit::{fit, EpochRecord, FitReport, PublishedProtocol};
+pub use predict::{evaluate, EncodedViews, Evaluation, Predictor, ViewKey};
+pub use run::{run, RunOptions, RunOutcome};
+pub use spec::{SpecError, TrainSpec};
 
 use std::path::PathBuf;
 
@@ -84,4 +96,13 @@ pub enum TrainError {
     /// A split part is empty or single-class where it must not be.
     #[error("{0}")]
     Split(String),
+    /// A setting that cannot work (checked before any data is read).
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// Another process holds the run folder.
+    #[error(transparent)]
+    Lock(#[from] crate::output::LockError),
+    /// A device, depth or BERT width this build has no type for.
+    #[error(transparent)]
+    Unsupported(#[from] device::Unsupported),
 }

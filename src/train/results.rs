@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use super::labels::{Experiment, Method, Suite};
 use super::TrainError;
+use crate::data::split::SplitKind;
+use crate::data::Negatives;
+use crate::model::Norm;
 use crate::output::write_csv_atomic;
 
 /// A run: its settings and the whole-test-set metrics of the epoch chosen on
@@ -20,14 +24,14 @@ use crate::output::write_csv_atomic;
 pub struct RunRow {
     /// Data set.
     pub set: String,
-    /// Views, comma-separated (`knfp,vec,bert`).
-    pub views: String,
-    /// `pre` or `post`.
-    pub norm: String,
+    /// The network's views (`knfp,vec,bert`) or `baseline`.
+    pub views: Method,
+    /// `pre` or `post` (empty for the baseline).
+    pub norm: Option<Norm>,
     /// Transformer blocks.
     pub depth: usize,
     /// Split rule.
-    pub split: String,
+    pub split: SplitKind,
     /// Split seed.
     pub split_seed: u64,
     /// Training seed.
@@ -53,18 +57,19 @@ pub struct RunRow {
     /// Wall-clock seconds of the run.
     pub seconds: f64,
     /// Negatives: `pool` (the set's own) or `shuffled` (dinucleotide shuffles).
-    #[serde(default = "pool")]
-    pub negatives: String,
+    #[serde(default)]
+    pub negatives: Negatives,
     /// Windows kept per set (empty: all).
     #[serde(default)]
     pub max_per_set: Option<usize>,
     /// Suite of a reproduction (`circ37`, `lin31`; empty for a lone run).
     #[serde(default)]
-    pub suite: String,
+    pub suite: Option<Suite>,
     /// Experiment of a reproduction (`main`, `norm`, `ablation`, ...).
     #[serde(default)]
-    pub experiment: String,
-    /// What the experiment varies in this run (`post`, `knfp`, `seed7`, ...).
+    pub experiment: Option<Experiment>,
+    /// What the experiment varies in this run (`fusion`, `post`, `knfp`,
+    /// `seed7`, `grouped`, `baseline`, ...; empty for a lone run).
     #[serde(default)]
     pub variant: String,
     /// Git revision of the binary that trained it.
@@ -75,8 +80,44 @@ pub struct RunRow {
     pub config_hash: String,
 }
 
-fn pool() -> String {
-    "pool".into()
+impl RunRow {
+    /// The row of a finished `fit`: its settings from the checkpoint
+    /// metadata, the whole-test metrics of the selected epoch, the published
+    /// protocol's number; no suite or experiment (a reproduction fills them).
+    pub fn from_fit(
+        meta: &super::CheckpointMeta,
+        r: &super::FitReport,
+        config_hash: &str,
+        seconds: f64,
+    ) -> Self {
+        let t = &r.test;
+        RunRow {
+            set: meta.set.clone(),
+            views: Method::Network(meta.model.views),
+            norm: Some(meta.model.norm),
+            depth: meta.depth,
+            split: meta.split,
+            split_seed: meta.split_seed,
+            seed: meta.seed,
+            best_epoch: r.best_epoch,
+            auc: t.auc,
+            accuracy: t.accuracy,
+            precision: t.precision,
+            recall: t.recall,
+            f1: t.f1,
+            mcc: t.mcc,
+            valid_auc: r.valid.auc,
+            published_auc: r.published.auc,
+            seconds: (seconds * 10.0).round() / 10.0,
+            negatives: meta.negatives,
+            max_per_set: meta.max_per_set,
+            suite: None,
+            experiment: None,
+            variant: String::new(),
+            git_rev: GIT_REVISION.to_string(),
+            config_hash: config_hash.to_string(),
+        }
+    }
 }
 
 /// The git revision this crate was built from (`unknown` outside a checkout).
@@ -97,6 +138,53 @@ pub fn config_hash<T: Serialize + ?Sized>(settings: &T) -> String {
     use sha2::{Digest, Sha256};
     let json = serde_json::to_vec(settings).expect("settings serialise to JSON");
     format!("{:x}", Sha256::digest(json))[..16].to_string()
+}
+
+impl RunRow {
+    /// The 1–3-mer logistic regression's row for `set` under `protocol`
+    /// (no suite or experiment; a reproduction fills them).
+    pub fn from_baseline(
+        set: &str,
+        protocol: &crate::data::Protocol,
+        cfg: &crate::baseline::BaselineConfig,
+        r: &crate::baseline::BaselineReport,
+        seconds: f64,
+    ) -> Self {
+        let m = &r.test;
+        RunRow {
+            set: set.to_string(),
+            views: Method::Baseline,
+            norm: None,
+            depth: 0,
+            split: protocol.split,
+            split_seed: protocol.split_seed,
+            seed: protocol.split_seed,
+            best_epoch: 0,
+            auc: m.auc,
+            accuracy: m.accuracy,
+            precision: m.precision,
+            recall: m.recall,
+            f1: m.f1,
+            mcc: m.mcc,
+            valid_auc: r.valid.map_or(f64::NAN, |v| v.auc),
+            published_auc: f64::NAN,
+            seconds: (seconds * 10.0).round() / 10.0,
+            negatives: protocol.negatives,
+            max_per_set: protocol.max_per_set,
+            suite: None,
+            experiment: None,
+            variant: String::new(),
+            git_rev: GIT_REVISION.into(),
+            // The same hash as every baseline row so far: the method's name,
+            // its settings and the protocol.
+            config_hash: config_hash(&(Method::Baseline.to_string(), cfg, protocol)),
+        }
+    }
+
+    /// What identifies a row within a reproduction: set, experiment, variant.
+    pub fn key(&self) -> (String, Option<Experiment>, String) {
+        (self.set.clone(), self.experiment, self.variant.clone())
+    }
 }
 
 fn err(path: &Path, message: impl Into<String>) -> TrainError {
@@ -126,7 +214,7 @@ fn metrics_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), TrainError> {
 ///
 /// ```no_run
 /// let rows = circssnn::train::results::read_rows("runs".as_ref())?;
-/// for r in rows.iter().filter(|r| r.views == "knfp") {
+/// for r in rows.iter().filter(|r| r.views == circssnn::train::results::Method::KNFP) {
 ///     println!("{} {:.3}", r.set, r.auc);
 /// }
 /// # Ok::<(), circssnn::train::TrainError>(())
@@ -146,6 +234,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<RunRow>, TrainError> {
     Ok(rows)
 }
 
+/// The rows of a results CSV read from `reader` (errors name `path`).
+pub fn read_rows_from(path: &Path, reader: impl std::io::Read) -> Result<Vec<RunRow>, TrainError> {
+    read_csv_from(path, reader)
+}
+
 /// Write `rows` as one CSV, atomically.
 pub fn write_rows(path: &Path, rows: &[RunRow]) -> Result<(), TrainError> {
     write_csv(path, rows)
@@ -154,7 +247,16 @@ pub fn write_rows(path: &Path, rows: &[RunRow]) -> Result<(), TrainError> {
 /// The records of one results-like CSV; an error names the file and the
 /// 1-based record.
 pub(crate) fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, TrainError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| err(path, e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| err(path, e.to_string()))?;
+    read_csv_from(path, file)
+}
+
+/// [`read_csv`] from any reader; errors name `path`.
+fn read_csv_from<T: DeserializeOwned>(
+    path: &Path,
+    reader: impl std::io::Read,
+) -> Result<Vec<T>, TrainError> {
+    let mut r = csv::Reader::from_reader(reader);
     r.deserialize()
         .enumerate()
         .map(|(i, row)| row.map_err(|e| err(path, format!("row {}: {e}", i + 1))))

@@ -7,7 +7,7 @@ use dfdx::prelude::Device;
 use super::{Bert, KmerTokenizer, SEQ};
 use crate::data::WINDOW;
 use crate::features::Descriptor;
-use crate::model::Elem;
+use crate::nn::Elem;
 
 /// Windows per forward pass.
 const BATCH: usize = 64;
@@ -69,8 +69,7 @@ impl<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Device
 impl<const D: usize, const L: usize, const H: usize, const F: usize, Dev> Descriptor<D>
     for BertDescriptor<D, L, H, F, Dev>
 where
-    Dev: Device<Elem> + Send + Sync,
-    Bert<D, L, H, F, Dev>: Send + Sync,
+    Dev: Device<Elem>,
 {
     fn name(&self) -> &str {
         "bert"

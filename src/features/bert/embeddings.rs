@@ -9,7 +9,7 @@ use dfdx::tensor::{SplitTape, Storage};
 use dfdx::tensor_ops::{BroadcastTo, GatherTo};
 
 use super::{Hidden, TokenIds, SEQ, VOCAB};
-use crate::model::Elem;
+use crate::nn::Elem;
 
 /// Embedding parameters of a `D`-wide BERT.
 #[derive(Debug, Clone)]
@@ -85,11 +85,6 @@ impl<const D: usize, Dev: Device<Elem>> BertEmbeddings<D, Elem, Dev> {
                 .token_type
                 .retaped::<T>()
                 .broadcast_like::<_, Axes2<0, 1>>(&shape);
-        let x = self.norm.forward(x);
-        if dropout > 0.0 {
-            x.dropout(dropout)
-        } else {
-            x
-        }
+        crate::nn::dropout(self.norm.forward(x), dropout)
     }
 }

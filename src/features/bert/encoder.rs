@@ -12,7 +12,7 @@ use dfdx::tensor::Storage;
 use super::embeddings::BertEmbeddings;
 use super::layer::BertLayer;
 use super::{Activation, BertConfig, Hidden, TokenIds, SEQ};
-use crate::model::Elem;
+use crate::nn::Elem;
 
 /// Learned parameters of the encoder.
 #[derive(Debug, Clone)]

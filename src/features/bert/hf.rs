@@ -15,7 +15,7 @@ use super::mlm::MlmHead;
 use super::{Bert, BertConfig, KmerTokenizer};
 use crate::features::tensor_file::{self, Entry, TensorFile};
 use crate::features::EmbedError;
-use crate::model::Elem;
+use crate::nn::Elem;
 use crate::output::write_atomic;
 
 /// Model weights file.

@@ -1,16 +1,16 @@
 //! One BERT encoder layer, post-norm as in BERT (and unlike CircSSNN's own
-//! pre-norm block): `x = LN(x + Attn(x)); x = LN(x + FFN(x))`, attention with
-//! biased q/k/v maps and the per-head `1/sqrt(D/H)` scale.
+//! pre-norm block): `x = LN(x + Attn(x)); x = LN(x + FFN(x))`, attention
+//! ([`crate::nn::self_attention`]) with biased q/k/v maps, the per-head
+//! `1/sqrt(D/H)` scale and dropout on the attention weights.
 
 use dfdx::nn::modules::{LayerNorm1D, Linear};
 use dfdx::nn::{Module, ModuleVisitor, TensorCollection};
-use dfdx::prelude::{Axes4, Axis, Const, Device, Tape};
-use dfdx::shapes::{Dtype, HasShape};
-use dfdx::tensor::{PutTape, SplitTape, Storage};
-use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul};
+use dfdx::prelude::{Device, Tape};
+use dfdx::shapes::Dtype;
+use dfdx::tensor::Storage;
 
 use super::{Activation, Hidden, SEQ};
-use crate::model::{per_token, Elem};
+use crate::nn::{dropout, per_token, post_norm, self_attention, Elem};
 
 /// Parameters of one layer of a `D`-wide BERT with `H` heads and an `F`-wide
 /// feed-forward layer.
@@ -75,26 +75,47 @@ where
     }
 }
 
-fn dropout<S: dfdx::shapes::Shape, Dev: Device<Elem>, T: Tape<Elem, Dev>>(
-    x: dfdx::tensor::Tensor<S, Elem, Dev, T>,
-    p: f64,
-) -> dfdx::tensor::Tensor<S, Elem, Dev, T> {
-    if p > 0.0 {
-        x.dropout(p)
-    } else {
-        x
-    }
-}
-
 impl<const D: usize, const H: usize, const F: usize, Dev: Device<Elem>>
     BertLayer<D, H, F, Elem, Dev>
 {
     /// Width of one head. Not a type: `D / H` cannot be written in a type on
     /// stable Rust, so the head axis is the one runtime-sized dimension here.
     pub const HEAD_DIM: usize = {
-        assert!(D % H == 0, "heads must divide the width");
+        assert!(D.is_multiple_of(H), "heads must divide the width");
         D / H
     };
+
+    /// `Dropout(W_o · MHA(x))`, with biased q/k/v maps, the per-head scale and
+    /// dropout on the attention weights.
+    fn attention<T: Tape<Elem, Dev>>(&self, x: Hidden<D, Dev, T>, p: f64) -> Hidden<D, Dev, T> {
+        let dh = Self::HEAD_DIM;
+        let (context, _) = self_attention::<SEQ, D, H, _, _, _>(
+            x,
+            |x| per_token(x, |r| self.query.forward(r)),
+            |x| per_token(x, |r| self.key.forward(r)),
+            |x| per_token(x, |r| self.value.forward(r)),
+            dh,
+            (dh as Elem).powf(-0.5),
+            p,
+        );
+        dropout(per_token(context, |r| self.attn_out.forward(r)), p)
+    }
+
+    /// `Dropout(W_2 · act(W_1 x))`.
+    fn ffn<T: Tape<Elem, Dev>>(
+        &self,
+        x: Hidden<D, Dev, T>,
+        act: Activation,
+        p: f64,
+    ) -> Hidden<D, Dev, T> {
+        let h = per_token(x, |r| self.ffn_in.forward(r));
+        let h = match act {
+            Activation::Gelu => h.accurate_gelu(),
+            Activation::GeluTanh => h.fast_gelu(),
+            Activation::Relu => h.relu(),
+        };
+        dropout(per_token(h, |r| self.ffn_out.forward(r)), p)
+    }
 
     /// `batch x 101 x D` in, the same out; `dropout` 0 in evaluation.
     pub fn forward<T: Tape<Elem, Dev>>(
@@ -103,37 +124,9 @@ impl<const D: usize, const H: usize, const F: usize, Dev: Device<Elem>>
         act: Activation,
         p: f64,
     ) -> Hidden<D, Dev, T> {
-        let b = x.shape().0;
-        let dh = Self::HEAD_DIM;
-        let (x, tape) = x.split_tape();
-        let heads = |t: Hidden<D, Dev, T>| {
-            t.reshape_like(&(b, Const::<SEQ>, Const::<H>, dh))
-                .permute::<_, Axes4<0, 2, 1, 3>>() // (B, H, 101, D/H)
-        };
-        let q = heads(per_token(x.clone().put_tape(tape), |r| {
-            self.query.forward(r)
-        }));
-        let k = heads(per_token(x.clone().retaped::<T>(), |r| self.key.forward(r)));
-        let v = heads(per_token(x.clone().retaped::<T>(), |r| {
-            self.value.forward(r)
-        }));
-        let scores = q.matmul(k.permute::<_, Axes4<0, 1, 3, 2>>()) * (dh as Elem).powf(-0.5);
-        let weights = dropout(scores.softmax::<Axis<3>>(), p);
-        let context = weights
-            .matmul(v)
-            .permute::<_, Axes4<0, 2, 1, 3>>()
-            .reshape_like(&(b, Const::<SEQ>, Const::<D>));
-        let attended = dropout(per_token(context, |r| self.attn_out.forward(r)), p);
-        let a = self.attn_norm.forward(attended + x.retaped::<T>());
-
-        let (a, tape) = a.split_tape();
-        let h = per_token(a.clone().put_tape(tape), |r| self.ffn_in.forward(r));
-        let h = match act {
-            Activation::Gelu => h.accurate_gelu(),
-            Activation::GeluTanh => h.fast_gelu(),
-            Activation::Relu => h.relu(),
-        };
-        let h = dropout(per_token(h, |r| self.ffn_out.forward(r)), p);
-        self.ffn_norm.forward(h + a.retaped::<T>())
+        //   a  = LN(x + Attn(x))
+        let a = post_norm(x, &self.attn_norm, |x| self.attention(x, p));
+        //   x' = LN(a + FFN(a))
+        post_norm(a, &self.ffn_norm, |a| self.ffn(a, act, p))
     }
 }

@@ -17,7 +17,7 @@ use rand::Rng;
 
 use super::encoder::BertParams;
 use super::{Activation, Hidden, KmerTokenizer, SEQ, VOCAB};
-use crate::model::{per_token, Elem};
+use crate::nn::{per_token, Elem};
 
 /// BERT's MLM head: dense + activation + LayerNorm, then a `D -> 69` decoder
 /// (untied from the token table, so `tie_word_embeddings` is false in the

@@ -33,7 +33,7 @@ pub use pretrain::{load_report, pretrain, PretrainConfig, PretrainReport};
 pub use tokenizer::{KmerTokenizer, KMER, SEQ, VOCAB};
 
 use super::EmbedError;
-use crate::model::Elem;
+use crate::nn::Elem;
 
 /// `batch x 101 x D` hidden states.
 pub type Hidden<const D: usize, Dev, T> =

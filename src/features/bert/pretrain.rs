@@ -23,7 +23,7 @@ use super::mlm::{mask_batch, MlmHead, MlmModel};
 use super::{hf, Activation, Bert, BertConfig, KmerTokenizer, SEQ, VOCAB};
 use crate::features::corpus::{Corpus, CorpusInfo};
 use crate::features::EmbedError;
-use crate::model::Elem;
+use crate::nn::Elem;
 use crate::output::write_atomic;
 
 /// Pretraining settings.

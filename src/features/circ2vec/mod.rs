@@ -394,6 +394,10 @@ impl Descriptor<VEC_DIM> for Circ2Vec {
             }
         }
     }
+
+    fn encode_batch(&self, seqs: &[&[u8]]) -> Vec<f32> {
+        crate::features::descriptor::par_encode_batch(self, seqs)
+    }
 }
 
 #[cfg(test)]

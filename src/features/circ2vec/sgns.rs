@@ -161,7 +161,7 @@ impl Job<'_> {
                     }
                     self.input.load(ctx, &mut l1);
                     grad.fill(0.0);
-                    let scored = pairs % LOSS_EVERY == 0;
+                    let scored = pairs.is_multiple_of(LOSS_EVERY);
                     pairs += 1;
                     for d in 0..=self.cfg.negatives {
                         let (target, label) = if d == 0 {

@@ -1,9 +1,26 @@
-//! Writing result files atomically: into a temporary file in the target's
-//! folder, then renamed over the target, so a crash or a full disk never
-//! leaves a half-written CSV or checkpoint where a good one was expected.
+//! Writing result files safely:
+//!
+//! * one file atomically ([`write_atomic`]): into a temporary file in the
+//!   target's folder, then renamed over the target, so a crash or a full
+//!   disk never leaves a half-written CSV or checkpoint where a good one was
+//!   expected;
+//! * several files as one unit ([`commit`]): a reader sees the old set or
+//!   the new set, never a mix, whatever moment a process is killed;
+//! * one process per folder ([`lock`]): a second run on the same run,
+//!   reproduction or cache folder stops with the holder's name.
+
+pub mod commit;
+pub mod lock;
+
+pub use commit::{commit_files, recover, CommitError};
+pub use lock::{DirLock, LockError};
 
 use std::io::Write;
 use std::path::Path;
+
+/// Prefix of every temporary file the crate writes beside its targets;
+/// [`remove_leftovers`] deletes the ones a killed process left.
+pub const TEMP_PREFIX: &str = ".circssnn-";
 
 /// Write `path` atomically with the bytes `write` produces.
 ///
@@ -23,7 +40,7 @@ pub fn write_atomic(
     };
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".circssnn-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
@@ -66,4 +83,27 @@ pub(crate) fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = file;
     Ok(())
+}
+
+/// Delete the temporary files (`.circssnn-*`) a killed process left in
+/// `dir` (not below it). Call it only while holding the folder's lock, so no
+/// live writer's file is removed. Returns how many were removed.
+pub fn remove_leftovers(dir: &Path) -> std::io::Result<usize> {
+    // A committed set's staged files are finished first, not deleted.
+    commit::recover(dir, true).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut n = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with(TEMP_PREFIX) && e.file_type()?.is_file() {
+            std::fs::remove_file(e.path())?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

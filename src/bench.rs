@@ -1,0 +1,213 @@
+//! Throughput of every stage, as `circssnn bench` prints it and a notebook
+//! reads it: reading FASTA, KNFP and k-mer counting on a set's windows; the
+//! network's training and inference windows/s per profile
+//! ([`crate::train::throughput`]); the BERT descriptor's windows/s.
+//!
+//! Speed targets live here and in `bench/` (against PyTorch), never in timed
+//! unit tests.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::data::{LengthPolicy, Registry};
+use crate::features::bert::{Bert, BertConfig, BertDescriptor, KmerTokenizer};
+use crate::features::{kmer_counts, knfp_batch, knfp_into, Descriptor, ViewSet, KNFP_LEN};
+use crate::model::{BERT_PAPER, BERT_SMALL};
+use crate::train::throughput::{measure, Throughput};
+use crate::train::{DeviceKind, TrainError};
+use crate::with_device;
+
+/// Which network profiles to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Profiles {
+    /// The small CPU profile (BERT 128): KNFP alone and all three views.
+    Small,
+    /// The paper profile (BERT 768), all three views.
+    Paper,
+    /// Both.
+    All,
+    /// Only the data pipeline.
+    None,
+}
+
+impl std::str::FromStr for Profiles {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "small" => Ok(Self::Small),
+            "paper" => Ok(Self::Paper),
+            "all" => Ok(Self::All),
+            "none" => Ok(Self::None),
+            _ => Err(format!(
+                "unknown profile {s:?}: use small, paper, all or none"
+            )),
+        }
+    }
+}
+
+impl Profiles {
+    fn small(self) -> bool {
+        matches!(self, Self::Small | Self::All)
+    }
+    fn paper(self) -> bool {
+        matches!(self, Self::Paper | Self::All)
+    }
+}
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Set whose windows are the input.
+    pub set: String,
+    /// Minimum time per data-pipeline and BERT measurement.
+    pub min_time: Duration,
+    /// Timed steps per network measurement (after one warm-up step).
+    pub steps: usize,
+    /// Network profiles.
+    pub profiles: Profiles,
+    /// Where the network runs.
+    pub device: DeviceKind,
+    /// Windows of another length than 101.
+    pub policy: LengthPolicy,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        Self {
+            set: "AGO2".into(),
+            min_time: Duration::from_secs(1),
+            steps: 5,
+            profiles: Profiles::All,
+            device: DeviceKind::Cpu,
+            policy: LengthPolicy::default(),
+        }
+    }
+}
+
+/// One measured rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    /// What was measured.
+    pub stage: String,
+    /// Windows per second.
+    pub per_s: f64,
+}
+
+/// Everything measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Input set and its size.
+    pub set: String,
+    /// Windows in it.
+    pub windows: usize,
+    /// Rayon threads.
+    pub threads: usize,
+    /// Data-pipeline stages.
+    pub pipeline: Vec<Rate>,
+    /// The network per profile and view set.
+    pub network: Vec<Throughput>,
+    /// The BERT descriptor per profile (`small 128/4/4/512`, ...).
+    pub bert: Vec<Rate>,
+}
+
+/// Run `f` (which processes `items` items) until `min` has passed; items/s.
+fn rate(items: usize, min: Duration, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    let t0 = Instant::now();
+    let mut n = 0usize;
+    while t0.elapsed() < min {
+        f();
+        n += items;
+    }
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// Measure every stage of `cfg` on the windows of `cfg.set`.
+pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError> {
+    let min = cfg.min_time;
+    let t0 = Instant::now();
+    let ds = reg.get(&cfg.set)?.load(cfg.policy)?;
+    let load_rate = ds.len() as f64 / t0.elapsed().as_secs_f64();
+    let seqs: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+
+    let mut buf = vec![0f32; KNFP_LEN];
+    let knfp_1 = rate(seqs.len(), min, || {
+        for s in &seqs {
+            knfp_into(s, &mut buf);
+        }
+        std::hint::black_box(&buf);
+    });
+    // Training batches of 64, as the model will request them; one batch for
+    // the whole set would measure page faults of a 1.4 GB array instead.
+    let knfp_par = rate(seqs.len(), min, || {
+        for chunk in seqs.chunks(64) {
+            std::hint::black_box(knfp_batch(chunk));
+        }
+    });
+    let counts = rate(seqs.len(), min, || {
+        for s in &seqs {
+            std::hint::black_box(kmer_counts(s));
+        }
+    });
+    let pipeline = [
+        ("FASTA read + validate (cold, once)", load_rate),
+        ("KNFP 101x84, one thread", knfp_1),
+        ("KNFP 101x84, batches of 64 (rayon)", knfp_par),
+        ("1-3-mer counts, one thread", counts),
+    ]
+    .map(|(stage, per_s)| Rate {
+        stage: stage.into(),
+        per_s,
+    })
+    .to_vec();
+
+    let p = cfg.profiles;
+    let mut network = Vec::new();
+    let mut bert = Vec::new();
+    with_device!(cfg.device, 0, dev: Dev => {
+        if p.small() {
+            network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, cfg.steps)?);
+            network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::ALL, cfg.steps)?);
+            bert.push(Rate {
+                stage: "small 128/4/4/512".into(),
+                per_s: bert_rate::<128, 4, 4, 512, Dev>(&dev, &seqs, 64, min),
+            });
+        }
+        if p.paper() {
+            network.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, cfg.steps)?);
+            bert.push(Rate {
+                stage: "paper 768/12/12/3072".into(),
+                per_s: bert_rate::<768, 12, 12, 3072, Dev>(&dev, &seqs, 8, min),
+            });
+        }
+    });
+    Ok(BenchReport {
+        set: ds.name.clone(),
+        windows: ds.len(),
+        threads: rayon::current_num_threads(),
+        pipeline,
+        network,
+        bert,
+    })
+}
+
+/// Windows/s of a randomly initialised `D/L/H/F` BERT descriptor on batches
+/// of `batch` windows (the speed does not depend on the weights).
+fn bert_rate<const D: usize, const L: usize, const H: usize, const F: usize, Dev>(
+    dev: &Dev,
+    seqs: &[&[u8]],
+    batch: usize,
+    min: Duration,
+) -> f64
+where
+    Dev: dfdx::prelude::Device<f32>,
+{
+    let bert =
+        Bert::<D, L, H, F, Dev>::new(dev, BertConfig::new(D, L, H, F)).expect("a valid shape");
+    let desc = BertDescriptor::new(bert, KmerTokenizer::default(), String::new(), dev.clone());
+    let chunk = &seqs[..batch.min(seqs.len())];
+    rate(chunk.len(), min, || {
+        std::hint::black_box(desc.encode_batch(chunk));
+    })
+}

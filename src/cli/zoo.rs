@@ -1,0 +1,192 @@
+//! `circssnn zoo`: train the model zoo (one model per set, full data) and
+//! show its manifest.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use circssnn::data::{Negatives, Registry};
+use circssnn::model::ViewSet;
+use circssnn::reproduce::RunnerOptions;
+use circssnn::zoo::{train, Zoo, ZooConfig, ZooSuite};
+
+use super::Common;
+
+/// Default zoo folder.
+pub const DEFAULT_ZOO: &str = "models/zoo";
+
+#[derive(Debug, Subcommand)]
+pub enum ZooCommand {
+    /// Train one model per set on the full data (resumable, several at once).
+    Train(ZooTrainArgs),
+    /// The models of a zoo: set, views, AUC against the baseline, thresholds.
+    List {
+        /// Zoo folder.
+        #[arg(long, default_value = DEFAULT_ZOO)]
+        zoo: PathBuf,
+    },
+    /// Copy chosen models into a zoo to ship: F16 weights, measured again.
+    Pack(ZooPackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ZooPackArgs {
+    /// The trained zoo to copy from.
+    #[arg(long, default_value = DEFAULT_ZOO)]
+    zoo: PathBuf,
+    /// These sets (default: chosen on validation, see --budget-mb).
+    #[arg(long = "rbp", value_delimiter = ',')]
+    sets: Vec<String>,
+    /// Size budget of the chosen models, MB.
+    #[arg(long, default_value_t = 22.0)]
+    budget_mb: f64,
+    /// Where the packed zoo goes.
+    #[arg(long, default_value = circssnn::zoo::SHIPPED_ZOO)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ZooTrainArgs {
+    /// Which sets: circ37, lin31 or all.
+    #[arg(long, default_value = "circ37")]
+    suite: ZooSuite,
+    /// Only these sets (comma-separated or repeated).
+    #[arg(long = "rbp", value_delimiter = ',')]
+    sets: Vec<String>,
+    /// Views of every model.
+    #[arg(long, default_value = "knfp")]
+    views: ViewSet,
+    /// Negatives: pool (the set's own) or shuffled (dinucleotide shuffles).
+    #[arg(long, default_value = "pool")]
+    negatives: Negatives,
+    /// Training seed.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// circRNA2Vec model (for --views with vec; trained first if missing).
+    #[arg(long, default_value = circssnn::features::learned::DEFAULT_VEC_MODEL)]
+    vec_model: PathBuf,
+    /// BERT model (for --views with bert; pretrained first if missing).
+    #[arg(long, default_value = circssnn::features::learned::DEFAULT_BERT_MODEL)]
+    bert_model: PathBuf,
+    /// Zoo folder: runs/<set>/, results.csv, zoo.json.
+    #[arg(long, default_value = DEFAULT_ZOO)]
+    out: PathBuf,
+    /// Jobs at once (default: one per core, fewer if memory is short).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Memory one job may need, GiB (a full 40,000-window KNFP set: ~1 GiB).
+    #[arg(long, default_value_t = 2.0)]
+    mem_per_job: f64,
+    /// Train nothing: write zoo.json for the models already finished.
+    #[arg(long)]
+    collect_only: bool,
+}
+
+pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
+    match cmd {
+        ZooCommand::Train(a) => {
+            let reg = Registry::scan(&common.data_dir)?;
+            let cfg = ZooConfig {
+                suite: a.suite,
+                sets: a.sets,
+                views: a.views,
+                negatives: a.negatives,
+                vec_model: a.vec_model,
+                bert_model: a.bert_model,
+                seed: a.seed,
+            };
+            let opts = RunnerOptions {
+                exe: std::env::current_exe()?,
+                data_dir: common.data_dir.clone(),
+                policy: common.policy(),
+                device: common.device,
+                jobs: a.jobs,
+                mem_per_job: a.mem_per_job,
+                collect_only: a.collect_only,
+                progress: true,
+            };
+            let zoo = train(&reg, &cfg, &a.out, &opts)?;
+            print(&zoo);
+            eprintln!(
+                "{} models in {}",
+                zoo.models.len(),
+                a.out.join("zoo.json").display()
+            );
+            Ok(())
+        }
+        ZooCommand::List { zoo } => {
+            print(&Zoo::load(&zoo)?);
+            Ok(())
+        }
+        ZooCommand::Pack(a) => {
+            let reg = Registry::scan(&common.data_dir)?;
+            let sets = if a.sets.is_empty() {
+                let rows = circssnn::train::results::read_rows(&a.zoo.join("results.csv"))?;
+                let budget = (a.budget_mb * 1e6) as u64;
+                circssnn::zoo::choose(&Zoo::load(&a.zoo)?, &rows, budget)
+            } else {
+                a.sets
+            };
+            if sets.is_empty() {
+                anyhow::bail!(
+                    "no model of {} beats the baseline on validation: nothing to pack",
+                    a.zoo.display()
+                );
+            }
+            let zoo = circssnn::zoo::pack(&reg, &a.zoo, &sets, &a.out, true)?;
+            print(&zoo);
+            Ok(())
+        }
+    }
+}
+
+fn print(zoo: &Zoo) {
+    println!(
+        "{:<28} {:<15} {:<9} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "set", "views", "negatives", "n_train", "testAUC", "baseline", "thr@5%", "thr@1%"
+    );
+    for m in &zoo.models {
+        println!(
+            "{:<28} {:<15} {:<9} {:>8} {:>8.4} {:>9.4} {:>9.4} {:>9.4}",
+            m.set,
+            m.views.names(),
+            m.negatives.to_string(),
+            m.n_train,
+            m.test_auc,
+            m.baseline_auc,
+            m.thresholds.fpr_05,
+            m.thresholds.fpr_01
+        );
+    }
+    if !zoo.models.is_empty() {
+        let mean = |f: fn(&circssnn::zoo::ZooEntry) -> f64| {
+            zoo.models.iter().map(f).sum::<f64>() / zoo.models.len() as f64
+        };
+        let wins = zoo
+            .models
+            .iter()
+            .filter(|m| m.test_auc >= m.baseline_auc)
+            .count();
+        println!(
+            "mean of {} models: test AUC {:.4}, baseline {:.4}; at or above the baseline on {wins}",
+            zoo.models.len(),
+            mean(|m| m.test_auc),
+            mean(|m| m.baseline_auc)
+        );
+    }
+    let f16: Vec<f64> = zoo
+        .models
+        .iter()
+        .filter_map(|m| m.f32_test_auc.map(|f| m.test_auc - f))
+        .collect();
+    if !f16.is_empty() {
+        println!(
+            "weights stored as F16 in {} models: test AUC minus the F32 model's, mean {:+.5}, largest change {:.5}",
+            f16.len(),
+            f16.iter().sum::<f64>() / f16.len() as f64,
+            f16.iter().fold(0.0f64, |a, d| a.max(d.abs()))
+        );
+    }
+    println!("recipe: {}", zoo.recipe);
+}

@@ -1,0 +1,292 @@
+//! Scoring with a trained run folder: [`Predictor`] loads the best
+//! checkpoint with the descriptor models it was trained with (checked by
+//! hash) into the typed network its metadata names, on the chosen device,
+//! and scores windows; [`evaluate`] scores a set's test part under the
+//! protocol the network was trained with.
+//!
+//! ```no_run
+//! use circssnn::train::{DeviceKind, Predictor};
+//! let p = Predictor::load("runs/taf15-knfp-pre-d1-s4".as_ref(), &Default::default(), DeviceKind::Cpu)?;
+//! let probs = p.predict(&[[b'A'; 101].as_slice()])?;
+//! println!("P(bound) = {:.3}", probs[0]);
+//! # Ok::<(), circssnn::train::TrainError>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use dfdx::prelude::Device;
+
+use super::checkpoint::{load_checkpoint, load_meta, CheckpointMeta};
+use super::{predict_proba, Descriptors, DeviceKind, TrainError};
+use crate::data::{LengthPolicy, Registry};
+use crate::eval::{binary_metrics, BinaryMetrics};
+use crate::features::learned::{DescriptorModels, Learned};
+use crate::features::Descriptor;
+use crate::model::CircSsnn;
+use crate::nn::Elem;
+use crate::{with_bert_shape, with_depth, with_device};
+
+/// Windows scored per forward pass (memory only; results do not depend on it).
+const SCORE_BATCH: usize = 256;
+
+/// One descriptor view of a batch of windows, as the network reads it:
+/// KNFP, or a learned view named by its model's hash (two networks that read
+/// the same BERT share its encoding).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ViewKey {
+    /// KNFP, 101 x 84.
+    Knfp,
+    /// circRNA2Vec of this model hash, 101 x 30.
+    Vec(String),
+    /// k-mer BERT of this model hash, 101 x width.
+    Bert(String),
+}
+
+/// Encoded views of one batch of windows, each `n * 101 * D` floats.
+pub type EncodedViews = std::collections::BTreeMap<ViewKey, Vec<f32>>;
+
+/// A network of some width, depth and device, with its descriptor models.
+trait Scorer {
+    fn score(
+        &self,
+        seqs: &[&[u8]],
+        cache: Option<(&str, &[&[u8]])>,
+        progress: bool,
+    ) -> Result<Vec<f64>, TrainError>;
+    fn view_keys(&self) -> Vec<ViewKey>;
+    fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32>;
+    fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError>;
+}
+
+struct Loaded<
+    const B: usize,
+    const L: usize,
+    const H: usize,
+    const F: usize,
+    const DEPTH: usize,
+    Dev,
+> where
+    Dev: Device<Elem>,
+{
+    net: CircSsnn<B, DEPTH, Dev>,
+    learned: Learned<B, L, H, F, Dev>,
+    models: DescriptorModels,
+    dev: Dev,
+}
+
+impl<const B: usize, const L: usize, const H: usize, const F: usize, const DEPTH: usize, Dev> Scorer
+    for Loaded<B, L, H, F, DEPTH, Dev>
+where
+    Dev: Device<Elem>,
+{
+    fn score(
+        &self,
+        seqs: &[&[u8]],
+        cache: Option<(&str, &[&[u8]])>,
+        progress: bool,
+    ) -> Result<Vec<f64>, TrainError> {
+        let views = self.net.config.views;
+        let cached = match cache {
+            Some((key, windows)) => {
+                self.learned
+                    .cached_bert(&self.models, key, windows, progress)?
+            }
+            None => None,
+        };
+        let desc = Descriptors::of(&self.learned, views, cached.as_ref().map(|c| c as _));
+        predict_proba(&self.net, &self.dev, &desc, seqs, SCORE_BATCH)
+    }
+
+    fn view_keys(&self) -> Vec<ViewKey> {
+        let (v, s) = (self.net.config.views, &self.learned.sources);
+        let mut keys = Vec::new();
+        if v.knfp {
+            keys.push(ViewKey::Knfp);
+        }
+        if let Some(m) = s.vec.as_ref().filter(|_| v.vec) {
+            keys.push(ViewKey::Vec(m.hash.clone()));
+        }
+        if let Some(m) = s.bert.as_ref().filter(|_| v.bert) {
+            keys.push(ViewKey::Bert(m.hash.clone()));
+        }
+        keys
+    }
+
+    fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32> {
+        match key {
+            ViewKey::Knfp => crate::features::Knfp.encode_batch(seqs),
+            ViewKey::Vec(_) => self
+                .learned
+                .vec
+                .as_ref()
+                .expect("a vec view key")
+                .encode_batch(seqs),
+            ViewKey::Bert(_) => self
+                .learned
+                .bert
+                .as_ref()
+                .expect("a bert view key")
+                .encode_batch(seqs),
+        }
+    }
+
+    fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError> {
+        use dfdx::prelude::{Axis, Const};
+        let keys = self.view_keys();
+        let take = |pred: fn(&ViewKey) -> bool, width: usize, lo: usize, hi: usize| {
+            keys.iter().find(|k| pred(k)).map(|k| {
+                let v = &views[k];
+                v[lo * crate::model::POSITIONS * width..hi * crate::model::POSITIONS * width]
+                    .to_vec()
+            })
+        };
+        let mut out = Vec::with_capacity(n);
+        for lo in (0..n).step_by(SCORE_BATCH) {
+            let hi = (lo + SCORE_BATCH).min(n);
+            let m = hi - lo;
+            let batch = crate::model::ViewBatch::<B, Dev> {
+                knfp: take(
+                    |k| matches!(k, ViewKey::Knfp),
+                    crate::model::KNFP_DIM,
+                    lo,
+                    hi,
+                )
+                .map(|v| self.dev.tensor_from_vec(v, (m, Const, Const))),
+                vec: take(
+                    |k| matches!(k, ViewKey::Vec(_)),
+                    crate::model::VEC_DIM,
+                    lo,
+                    hi,
+                )
+                .map(|v| self.dev.tensor_from_vec(v, (m, Const, Const))),
+                bert: take(|k| matches!(k, ViewKey::Bert(_)), B, lo, hi)
+                    .map(|v| self.dev.tensor_from_vec(v, (m, Const, Const))),
+            };
+            let probs = self.net.forward_eval(&batch)?.softmax::<Axis<1>>();
+            out.extend(probs.as_vec().chunks(2).map(|p| p[1] as f64));
+        }
+        Ok(out)
+    }
+}
+
+/// A trained network ready to score windows.
+pub struct Predictor {
+    /// What the weights are: set, views, norm, depth, protocol, descriptors.
+    pub meta: CheckpointMeta,
+    /// The run folder it was loaded from.
+    pub dir: PathBuf,
+    scorer: Box<dyn Scorer>,
+}
+
+impl std::fmt::Debug for Predictor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Predictor")
+            .field("dir", &self.dir)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Predictor {
+    /// Load `dir/best.*` and the descriptor models it was trained with
+    /// (`models` overrides their folders; their weights must hash the same).
+    pub fn load(
+        dir: &Path,
+        models: &DescriptorModels,
+        device: DeviceKind,
+    ) -> Result<Self, TrainError> {
+        let meta = load_meta(dir, "best")?;
+        let views = meta.model.views;
+        let scorer: Box<dyn Scorer> = with_bert_shape!(meta.bert_width, (BERT, L, H, F) =>
+        with_depth!(meta.depth, DEPTH => with_device!(device, 0, dev: Dev => {
+            // The descriptors first: a missing model is the likelier fault, and says how to fix it.
+            let learned = Learned::<BERT, L, H, F, Dev>::load(&dev, models, views, None, Some(&meta.descriptors))?;
+            let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
+            Box::new(Loaded { net, learned, models: models.clone(), dev })
+        })));
+        Ok(Self {
+            meta,
+            dir: dir.to_path_buf(),
+            scorer,
+        })
+    }
+
+    /// The descriptor views this network reads.
+    pub fn view_keys(&self) -> Vec<ViewKey> {
+        self.scorer.view_keys()
+    }
+
+    /// One view of `seqs`, encoded by this network's descriptor models
+    /// (`n * 101 * D` floats), for [`predict_views`](Self::predict_views) of
+    /// this or another network that reads the same view.
+    pub fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32> {
+        self.scorer.encode(key, seqs)
+    }
+
+    /// P(bound) of `n` windows whose views are already encoded (every key of
+    /// [`view_keys`](Self::view_keys) must be in `views`): several networks
+    /// score the same windows without encoding them again.
+    pub fn predict_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError> {
+        self.scorer.score_views(n, views)
+    }
+
+    /// P(bound) of each 101-nt window (normalised: `A C G U N`).
+    pub fn predict(&self, seqs: &[&[u8]]) -> Result<Vec<f64>, TrainError> {
+        self.scorer.score(seqs, None, false)
+    }
+
+    /// P(bound) of `seqs`, with the BERT view of all `windows` of a set
+    /// computed once into the descriptor cache under `key` (a set and its
+    /// protocol) and read back on later calls.
+    pub fn predict_cached(
+        &self,
+        seqs: &[&[u8]],
+        key: &str,
+        windows: &[&[u8]],
+        progress: bool,
+    ) -> Result<Vec<f64>, TrainError> {
+        self.scorer.score(seqs, Some((key, windows)), progress)
+    }
+}
+
+/// A trained network scored on a set's test part.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The set scored.
+    pub set: String,
+    /// What the network is.
+    pub meta: CheckpointMeta,
+    /// Whole-test-part metrics.
+    pub metrics: BinaryMetrics,
+}
+
+/// Score the network in `dir` on the test part of `set` (default: the set it
+/// was trained on) under the protocol it was trained with.
+pub fn evaluate(
+    reg: &Registry,
+    dir: &Path,
+    set: Option<&str>,
+    models: &DescriptorModels,
+    device: DeviceKind,
+    policy: LengthPolicy,
+) -> Result<Evaluation, TrainError> {
+    let predictor = Predictor::load(dir, models, device)?;
+    let meta = &predictor.meta;
+    let ds = reg.get(set.unwrap_or(&meta.set))?.load(policy)?;
+    let protocol = meta.protocol();
+    let (ds, split) = protocol.apply(&ds);
+    let seqs: Vec<&[u8]> = split
+        .test
+        .iter()
+        .map(|&i| ds.records[i].seq.as_slice())
+        .collect();
+    let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+    let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+    let key = format!("{}{}", ds.name, protocol.tag());
+    let probs = predictor.predict_cached(&seqs, &key, &all, true)?;
+    Ok(Evaluation {
+        set: ds.name.clone(),
+        metrics: binary_metrics(&probs, &labels, 0.5)?,
+        meta: predictor.meta,
+    })
+}

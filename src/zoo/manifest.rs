@@ -1,0 +1,253 @@
+//! `zoo.json`: what each zoo model is and how well it did, and the score
+//! thresholds `scan` uses.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ZooError;
+use crate::data::Registry;
+use crate::eval::binary_metrics;
+use crate::features::learned::{DescriptorModels, DescriptorSources};
+use crate::features::ViewSet;
+use crate::output::write_atomic;
+use crate::reproduce::{Experiment, Job};
+use crate::train::results::RunRow;
+use crate::train::{DeviceKind, Predictor, TrainError};
+
+/// File name of the manifest inside a zoo folder.
+pub const MANIFEST: &str = "zoo.json";
+pub(super) const FORMAT: &str = "circssnn-zoo-1";
+
+/// Score thresholds of a model: the smallest probability above which at
+/// most this share of its validation negatives score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// At 5% false-positive rate.
+    pub fpr_05: f64,
+    /// At 1% false-positive rate.
+    pub fpr_01: f64,
+}
+
+/// One model of the zoo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZooEntry {
+    /// Its set (the RBP, or the linear set's folder name).
+    pub set: String,
+    /// Views it reads.
+    pub views: ViewSet,
+    /// Negatives it learned from (`pool`, `shuffled`).
+    pub negatives: crate::data::Negatives,
+    /// Its run folder, relative to the zoo folder.
+    pub dir: PathBuf,
+    /// SHA-256 of `best.safetensors`.
+    pub weights_sha256: String,
+    /// The learned descriptor models it reads, by path and hash.
+    pub descriptors: DescriptorSources,
+    /// Epoch chosen on validation.
+    pub best_epoch: usize,
+    /// Training windows.
+    pub n_train: usize,
+    /// Whole-validation-part AUC of the chosen epoch.
+    pub valid_auc: f64,
+    /// Whole-test-part AUC (never used to choose anything).
+    pub test_auc: f64,
+    /// The 1–3-mer baseline's test AUC on the same split.
+    pub baseline_auc: f64,
+    /// Thresholds on the validation part.
+    pub thresholds: Thresholds,
+    /// For a packed model (weights stored as `F16`, AUCs and thresholds
+    /// measured on them): the `F32` original's test AUC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f32_test_auc: Option<f64>,
+}
+
+/// A zoo folder's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Zoo {
+    /// `circssnn-zoo-1`.
+    pub format: String,
+    /// How the models were trained.
+    pub recipe: String,
+    /// Its models, in set order.
+    pub models: Vec<ZooEntry>,
+}
+
+impl Zoo {
+    /// Read `dir/zoo.json`, checking that each model's folder is there.
+    pub fn load(dir: &Path) -> Result<Self, ZooError> {
+        let path = dir.join(MANIFEST);
+        let bad = |message: String| ZooError::Manifest {
+            path: path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            bad(format!(
+                "cannot read: {e} (train a zoo with `circssnn zoo train --out {}`)",
+                dir.display()
+            ))
+        })?;
+        let zoo: Zoo =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a zoo manifest: {e}")))?;
+        if zoo.format != FORMAT {
+            return Err(bad(format!(
+                "format {:?}, this circssnn reads {FORMAT:?}",
+                zoo.format
+            )));
+        }
+        for m in &zoo.models {
+            if !dir.join(&m.dir).join("best.json").is_file() {
+                return Err(bad(format!(
+                    "model {} is missing: no {}",
+                    m.set,
+                    dir.join(&m.dir).join("best.json").display()
+                )));
+            }
+        }
+        Ok(zoo)
+    }
+
+    /// Write `dir/zoo.json` atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), ZooError> {
+        let path = dir.join(MANIFEST);
+        write_atomic(&path, |w| {
+            serde_json::to_writer_pretty(&mut *w, self).map_err(std::io::Error::other)?;
+            writeln!(w)
+        })
+        .map_err(|e| ZooError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The model of `set` (any case).
+    pub fn get(&self, set: &str) -> Option<&ZooEntry> {
+        self.models.iter().find(|m| m.set.eq_ignore_ascii_case(set))
+    }
+}
+
+/// The probability above which at most `fpr` of `negatives` score: every
+/// negative scoring strictly above it counts as a false positive.
+///
+/// ```
+/// use circssnn::zoo::threshold_at;
+/// let neg: Vec<f64> = (0..100).map(|i| i as f64 / 100.0).collect();
+/// assert_eq!(threshold_at(&neg, 0.05), 0.94); // 0.95 .. 0.99 lie above it
+/// assert_eq!(threshold_at(&neg, 0.0), 0.99);
+/// ```
+pub fn threshold_at(negatives: &[f64], fpr: f64) -> f64 {
+    let mut s: Vec<f64> = negatives.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return 1.0;
+    }
+    let allowed = (fpr * s.len() as f64).floor() as usize;
+    s[s.len() - 1 - allowed.min(s.len() - 1)]
+}
+
+/// The manifest of the finished jobs of a zoo: each model's validation part
+/// scored again for its thresholds.
+pub(super) fn build(
+    reg: &Registry,
+    out: &Path,
+    jobs: &[Job],
+    rows: &[RunRow],
+    progress: bool,
+) -> Result<Zoo, ZooError> {
+    let mut models = Vec::new();
+    for job in jobs {
+        let Some(row) = rows.iter().find(|r| r.key() == job.key()) else {
+            continue;
+        };
+        let baseline_auc = rows
+            .iter()
+            .find(|r| {
+                r.set == job.set && r.experiment == Some(Experiment::Zoo) && r.variant == "baseline"
+            })
+            .map_or(f64::NAN, |r| r.auc);
+        let models_dirs = DescriptorModels {
+            vec: job.spec.models.vec.clone(),
+            bert: job.spec.models.bert.clone(),
+            cache: out.join("cache"),
+        };
+        let predictor = Predictor::load(&job.out, &models_dirs, DeviceKind::Cpu)?;
+        let got = measure(reg, &predictor, false)?;
+        if progress {
+            eprintln!(
+                "zoo model {}: validation AUC {:.4}, test AUC {:.4}",
+                job.set, got.valid_auc, row.auc
+            );
+        }
+        let meta = &predictor.meta;
+        models.push(ZooEntry {
+            set: job.set.clone(),
+            views: meta.model.views,
+            negatives: meta.negatives,
+            dir: job.out.strip_prefix(out).unwrap_or(&job.out).to_path_buf(),
+            weights_sha256: meta.weights_sha256.clone().unwrap_or_default(),
+            descriptors: meta.descriptors.clone(),
+            best_epoch: row.best_epoch,
+            n_train: got.n_train,
+            valid_auc: got.valid_auc,
+            test_auc: row.auc,
+            baseline_auc,
+            thresholds: got.thresholds,
+            f32_test_auc: None,
+        });
+    }
+    Ok(Zoo {
+        format: FORMAT.into(),
+        recipe: super::recipe::DESCRIPTION.into(),
+        models,
+    })
+}
+
+/// A model measured on its own split.
+pub(super) struct Measured {
+    pub n_train: usize,
+    pub valid_auc: f64,
+    pub test_auc: f64,
+    pub thresholds: Thresholds,
+}
+
+/// `predictor` scored on the validation and test parts of the split it was
+/// trained under: both AUCs (whole parts) and the thresholds at 5% and 1%
+/// FPR on the validation negatives. The BERT view, if read, is cached where
+/// the predictor's descriptor models say.
+pub(super) fn measure(
+    reg: &Registry,
+    predictor: &Predictor,
+    progress: bool,
+) -> Result<Measured, ZooError> {
+    let ds = reg.get(&predictor.meta.set)?.load(Default::default())?;
+    let protocol = predictor.meta.protocol();
+    let (ds, split) = protocol.apply(&ds);
+    let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
+    let key = format!("{}{}", ds.name, protocol.tag());
+    let score = |part: &[usize]| -> Result<(Vec<f64>, Vec<u8>), ZooError> {
+        let seqs: Vec<&[u8]> = part.iter().map(|&i| ds.records[i].seq.as_slice()).collect();
+        let labels: Vec<u8> = part.iter().map(|&i| ds.labels[i]).collect();
+        let p = predictor.predict_cached(&seqs, &key, &all, progress)?;
+        Ok((p, labels))
+    };
+    let (pv, lv) = score(&split.valid)?;
+    let (pt, lt) = score(&split.test)?;
+    let auc = |p: &[f64], l: &[u8]| -> Result<f64, ZooError> {
+        Ok(binary_metrics(p, l, 0.5).map_err(TrainError::from)?.auc)
+    };
+    let neg: Vec<f64> = pv
+        .iter()
+        .zip(&lv)
+        .filter(|(_, &y)| y == 0)
+        .map(|(&p, _)| p)
+        .collect();
+    Ok(Measured {
+        n_train: split.train.len(),
+        valid_auc: auc(&pv, &lv)?,
+        test_auc: auc(&pt, &lt)?,
+        thresholds: Thresholds {
+            fpr_05: threshold_at(&neg, 0.05),
+            fpr_01: threshold_at(&neg, 0.01),
+        },
+    })
+}
