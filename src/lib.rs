@@ -13,7 +13,9 @@
 //! * [`eval`] — whole-set metrics and, clearly separated, the published protocol;
 //! * [`plots`] — the paper's figures and a run's curves as plotly plots;
 //! * [`reproduce`] — the paper's experiments as jobs, and their report;
-//! * [`zoo`] — one model per set on the full data, with its manifest.
+//! * [`zoo`] — one model per set on the full data, with its manifest;
+//! * [`scan`] — where RBPs bind along whole transcripts, circular windows;
+//! * [`explain`] — why a window binds: mutagenesis, logos, recovered motifs.
 //!
 //! ```no_run
 //! use circssnn::data::{default_root, split, Registry};
@@ -30,6 +32,7 @@ pub mod bench;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod features;
 pub mod model;
 pub mod nn;

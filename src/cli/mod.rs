@@ -6,6 +6,7 @@ mod bench;
 mod data;
 mod descriptors;
 mod embed;
+mod explain;
 mod reproduce;
 mod results;
 mod scan;
@@ -84,6 +85,10 @@ pub enum Command {
     Predict(train::PredictArgs),
     /// Where RBPs bind along whole transcripts: every window, every model; BED, bedGraph, HTML.
     Scan(scan::ScanArgs),
+    /// Why windows bind: per-nucleotide importance by in-silico mutagenesis, TSV and logos.
+    Explain(explain::ExplainArgs),
+    /// The motifs each model learned, from the importance of its best test windows.
+    Motifs(explain::MotifsArgs),
     /// The model zoo: one model per set, trained on the full data.
     #[command(subcommand)]
     Zoo(zoo::ZooCommand),
@@ -102,5 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => train::predict(&cli.common, args),
         Command::Zoo(cmd) => zoo::run(&cli.common, cmd),
         Command::Scan(args) => scan::run(&cli.common, args),
+        Command::Explain(args) => explain::explain(&cli.common, args),
+        Command::Motifs(args) => explain::motifs(&cli.common, args),
     }
 }

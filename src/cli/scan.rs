@@ -8,7 +8,6 @@ use clap::Args;
 
 use circssnn::scan::{run_models, scan, zoo_models, Fpr, ScanConfig};
 
-use super::zoo::DEFAULT_ZOO;
 use super::Common;
 
 #[derive(Debug, Args)]
@@ -55,14 +54,7 @@ pub fn run(common: &Common, a: ScanArgs) -> Result<()> {
         bail!("--stride 0: a window every 0 nt is no scan; use 1 or more");
     }
     let models = if a.model.is_empty() {
-        let zoo = a.zoo.clone().unwrap_or_else(|| {
-            let trained = PathBuf::from(DEFAULT_ZOO);
-            if trained.join(circssnn::zoo::MANIFEST).is_file() {
-                trained
-            } else {
-                circssnn::zoo::shipped_zoo()
-            }
-        });
+        let zoo = a.zoo.clone().unwrap_or_else(circssnn::zoo::default_zoo);
         if !a.quiet {
             eprintln!("zoo: {}", zoo.display());
         }

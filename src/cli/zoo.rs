@@ -14,7 +14,7 @@ use circssnn::zoo::{train, Zoo, ZooConfig, ZooSuite};
 use super::Common;
 
 /// Default zoo folder.
-pub const DEFAULT_ZOO: &str = "models/zoo";
+const DEFAULT_ZOO: &str = circssnn::zoo::TRAINED_ZOO;
 
 #[derive(Debug, Subcommand)]
 pub enum ZooCommand {

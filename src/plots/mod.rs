@@ -13,7 +13,7 @@
 //! | Fig. 9, AUC across sets | [`box_plot`] |
 //!
 //! and for a run: [`roc`], [`training_curves`], [`attention_heatmap`],
-//! [`gradient_norms`].
+//! [`gradient_norms`]; for why a window binds: [`sequence_logo`].
 //!
 //! ```
 //! use circssnn::plots::{violin, Series};
@@ -31,6 +31,7 @@ mod distributions;
 mod dot_matrix;
 mod export;
 mod heatmap;
+mod logo;
 mod violin;
 
 pub use bars::grouped_bars;
@@ -41,6 +42,7 @@ pub use export::save_html;
 #[cfg(feature = "static-export")]
 pub use export::{save_image, ImageFormat};
 pub use heatmap::attention_heatmap;
+pub use logo::{sequence_logo, LOGO_BASES};
 pub use violin::Violin;
 
 use plotly::layout::Axis;

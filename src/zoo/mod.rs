@@ -25,7 +25,9 @@ mod pack;
 mod recipe;
 
 pub use manifest::{threshold_at, Thresholds, Zoo, ZooEntry, MANIFEST};
-pub use pack::{choose, pack, shipped_zoo, PACKED_MODEL_BYTES, SHIPPED_ZOO};
+pub use pack::{
+    choose, default_zoo, pack, shipped_zoo, PACKED_MODEL_BYTES, SHIPPED_ZOO, TRAINED_ZOO,
+};
 pub use recipe::zoo_recipe;
 
 use std::path::Path;

@@ -29,6 +29,22 @@ pub fn shipped_zoo() -> PathBuf {
     crate::data::shipped(SHIPPED_ZOO)
 }
 
+/// Where `circssnn zoo train` puts a zoo unless told otherwise (relative to
+/// the working folder).
+pub const TRAINED_ZOO: &str = "models/zoo";
+
+/// The zoo to use when none is named: [`TRAINED_ZOO`] if it holds a trained
+/// zoo's manifest, else the shipped one, so a fresh clone scans and explains
+/// with no training.
+pub fn default_zoo() -> PathBuf {
+    let trained = PathBuf::from(TRAINED_ZOO);
+    if trained.join(super::MANIFEST).is_file() {
+        trained
+    } else {
+        shipped_zoo()
+    }
+}
+
 /// Bytes of one packed KNFP model (`F16` weights plus metadata), measured.
 pub const PACKED_MODEL_BYTES: u64 = 1_790_000;
 

@@ -1,0 +1,167 @@
+//! `circssnn explain` and `circssnn motifs`: flags to models and settings,
+//! then [`circssnn::explain`].
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use circssnn::data::fasta::read_records;
+use circssnn::data::Registry;
+use circssnn::explain::{
+    explain_records, motif_rows, write_explanations, write_motifs, zoo_motifs, MotifConfig,
+};
+use circssnn::scan::{run_models, zoo_models, Fpr, ScanModel};
+use circssnn::zoo::default_zoo;
+
+use super::Common;
+
+/// Which models: a zoo and its RBPs, or run folders.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Model zoo folder (default: models/zoo if it holds a zoo.json, else
+    /// the zoo shipped in data/zoo).
+    #[arg(long, conflicts_with = "model")]
+    zoo: Option<PathBuf>,
+    /// RBPs of the zoo, comma-separated, or all.
+    #[arg(long = "rbp", value_delimiter = ',', default_value = "all")]
+    rbps: Vec<String>,
+    /// Run folders of `circssnn train` instead of a zoo (repeatable).
+    #[arg(long)]
+    model: Vec<PathBuf>,
+}
+
+impl ModelArgs {
+    fn load(&self, common: &Common, quiet: bool) -> Result<Vec<ScanModel>> {
+        if !self.model.is_empty() {
+            return Ok(run_models(&self.model, 0.5, common.device)?);
+        }
+        let zoo = self.zoo.clone().unwrap_or_else(default_zoo);
+        if !quiet {
+            eprintln!("zoo: {}", zoo.display());
+        }
+        Ok(zoo_models(&zoo, &self.rbps, Fpr::Five, common.device)?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// 101-nt windows, plain or gzipped FASTA (--pad / --trim for other lengths).
+    input: PathBuf,
+    /// Output folder: importance.tsv and logos/<rbp>.<id>.html.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    models: ModelArgs,
+    /// Importance logos drawn (the first windows x models).
+    #[arg(long, default_value_t = 20)]
+    figures: usize,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn explain(common: &Common, a: ExplainArgs) -> Result<()> {
+    let models = a.models.load(common, a.quiet)?;
+    let records = read_records(&a.input, common.policy())?;
+    let t0 = std::time::Instant::now();
+    let items = explain_records(&records, &models, !a.quiet)?;
+    let files = write_explanations(&a.out, &items, a.figures)?;
+    let s = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "{} windows x {} models by mutagenesis ({} variants each) in {s:.1} s ({:.1} windows/s); \
+         {} files in {}",
+        records.len(),
+        models.len(),
+        3 * circssnn::data::WINDOW + 1,
+        items.len() as f64 / s.max(1e-9),
+        files.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct MotifsArgs {
+    /// Output folder: motifs.tsv, <rbp>.pwm.tsv, <rbp>.logo.html.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    models: ModelArgs,
+    /// Highest-scoring test-part positives explained per RBP.
+    #[arg(long, default_value_t = MotifConfig::default().windows)]
+    windows: usize,
+    /// Width of the important segment cut from each window.
+    #[arg(long, default_value_t = MotifConfig::default().segment)]
+    segment: usize,
+    /// Shortest k-mer counted.
+    #[arg(long, default_value_t = MotifConfig::default().k_min)]
+    k_min: usize,
+    /// Longest k-mer counted.
+    #[arg(long, default_value_t = MotifConfig::default().k_max)]
+    k_max: usize,
+    /// Dinucleotide shuffles of each segment in the background.
+    #[arg(long, default_value_t = MotifConfig::default().shuffles)]
+    shuffles: usize,
+    /// k-mers per length in the table.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Seed of the shuffles.
+    #[arg(long, default_value_t = MotifConfig::default().seed)]
+    seed: u64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
+    let cfg = MotifConfig {
+        windows: a.windows,
+        segment: a.segment,
+        k_min: a.k_min,
+        k_max: a.k_max,
+        shuffles: a.shuffles,
+        seed: a.seed,
+        ..Default::default()
+    };
+    cfg.check()?;
+    let models = a.models.load(common, a.quiet)?;
+    let reg = Registry::scan(&common.data_dir)?;
+    let t0 = std::time::Instant::now();
+    let found = zoo_motifs(&reg, &models, &cfg, !a.quiet)?;
+    let rows: Vec<_> = found
+        .iter()
+        .flat_map(|(rbp, m)| motif_rows(rbp, m, a.top))
+        .collect();
+    let files = write_motifs(&a.out, &rows, &found)?;
+    println!(
+        "{:<9} {:<28} {:<12} known motif",
+        "RBP", "top 5-mers", "best k-mer"
+    );
+    for (rbp, m) in &found {
+        let five: Vec<&str> = m.top(5, 3).iter().map(|e| e.kmer.as_str()).collect();
+        let best = m.kmers.first().map_or("-", |e| e.kmer.as_str());
+        let known = circssnn::explain::known_motif(rbp).map_or(String::new(), |k| {
+            let hit = five.iter().any(|x| k.matches(x));
+            format!(
+                "{} ({})",
+                k.motif,
+                if hit {
+                    "found in the top 3"
+                } else {
+                    "not in the top 3"
+                }
+            )
+        });
+        println!("{rbp:<9} {:<28} {best:<12} {known}", five.join(" "));
+    }
+    eprintln!(
+        "{} RBPs, {} windows each, in {:.1} s; {} files in {}",
+        found.len(),
+        cfg.windows,
+        t0.elapsed().as_secs_f64(),
+        files.len(),
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Why a window binds: per-nucleotide importance by in-silico mutagenesis
+//! ([`mutagenesis`]), sequence logos of it ([`crate::plots::sequence_logo`]),
+//! and the motifs a model learned, recovered from its own importance
+//! ([`find_motifs`]) and set beside the motifs known from the literature
+//! ([`known_motif`]).
+//!
+//! Everything takes the model as a scoring function, so a
+//! [`Predictor`] and a toy model with a known
+//! answer go through the same code:
+//!
+//! ```no_run
+//! use circssnn::data::Registry;
+//! use circssnn::explain::{find_motifs, test_positives, MotifConfig};
+//! use circssnn::scan::{zoo_models, Fpr};
+//! use circssnn::train::DeviceKind;
+//! let m = &zoo_models(&circssnn::zoo::shipped_zoo(), &["PUM2".into()], Fpr::Five, DeviceKind::Cpu)?[0];
+//! let reg = Registry::scan(&circssnn::data::default_root())?;
+//! let pos = test_positives(&reg, &m.predictor)?;
+//! let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
+//! let found = find_motifs(&refs, |w| m.predictor.predict(w), &MotifConfig::default(), |_| {})?;
+//! for e in found.top(5, 5) {
+//!     println!("{} in {} segments, enrichment {:.1}, p {:.1e}", e.kmer, e.segments, e.enrichment, e.p_value);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod ism;
+mod known;
+mod motifs;
+mod output;
+
+pub use ism::{mutagenesis, Mutagenesis, BASES, WINDOWS_PER_CALL};
+pub use known::{known_motif, KnownMotif, KNOWN_MOTIFS};
+pub use motifs::{
+    binomial_upper_tail, enriched_kmers, find_motifs, important_segment, information_columns,
+    weight_matrix, KmerEnrichment, MotifConfig, Motifs,
+};
+pub use output::{motif_rows, write_explanations, write_motifs, Explained, MotifRow};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::data::{Record, Registry};
+use crate::scan::ScanModel;
+use crate::train::{Predictor, TrainError};
+
+/// What can stop an explanation.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// Reading the input or the benchmark.
+    #[error(transparent)]
+    Data(#[from] crate::DataError),
+    /// Loading or running a model.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Loading models from a zoo.
+    #[error(transparent)]
+    Scan(#[from] crate::scan::ScanError),
+    /// Another process holds the output folder.
+    #[error(transparent)]
+    Lock(#[from] crate::output::LockError),
+    /// Writing an output.
+    #[error("{path}: {source}")]
+    Io {
+        /// File concerned.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Settings that cannot work together.
+    #[error("motif settings: {0}")]
+    Config(String),
+}
+
+impl From<std::convert::Infallible> for ExplainError {
+    fn from(e: std::convert::Infallible) -> Self {
+        match e {}
+    }
+}
+
+/// The positive windows of the test part of the set `predictor` was trained
+/// on, split by the protocol it was trained with: windows it never saw.
+pub fn test_positives(reg: &Registry, predictor: &Predictor) -> Result<Vec<Vec<u8>>, ExplainError> {
+    let meta = &predictor.meta;
+    let ds = reg.get(&meta.set)?.load(Default::default())?;
+    let (ds, split) = meta.protocol().apply(&ds);
+    Ok(split
+        .test
+        .iter()
+        .filter(|&&i| ds.labels[i] == 1)
+        .map(|&i| ds.records[i].seq.clone())
+        .collect())
+}
+
+/// A progress bar over `len` windows on stderr, or a hidden one.
+fn bar(len: usize, what: &str, progress: bool) -> ProgressBar {
+    let target = if progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {what} {{msg}} ({{elapsed}}, {{eta}} left)"
+        ))
+        .expect("static template"),
+    );
+    bar
+}
+
+/// Mutagenesis of every 101-nt window of `records` under every model,
+/// model by model.
+pub fn explain_records(
+    records: &[Record],
+    models: &[ScanModel],
+    progress: bool,
+) -> Result<Vec<Explained>, ExplainError> {
+    let windows: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let bar = bar(windows.len() * models.len(), "windows explained", progress);
+    let mut out = Vec::with_capacity(bar.length().unwrap_or(0) as usize);
+    for m in models {
+        let base = bar.position();
+        let maps = mutagenesis(
+            &windows,
+            |w| m.predictor.predict(w),
+            |done| bar.set_position(base + done as u64),
+        )?;
+        out.extend(
+            records
+                .iter()
+                .zip(maps)
+                .enumerate()
+                .map(|(i, (r, map))| Explained {
+                    rbp: m.name.clone(),
+                    record: i + 1,
+                    id: r.id.clone(),
+                    map,
+                }),
+        );
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// Motifs of every model from the test-part positives of its own set.
+pub fn zoo_motifs(
+    reg: &Registry,
+    models: &[ScanModel],
+    cfg: &MotifConfig,
+    progress: bool,
+) -> Result<Vec<(String, Motifs)>, ExplainError> {
+    cfg.check()?;
+    let bar = bar(models.len() * cfg.windows, "windows explained", progress);
+    let mut out = Vec::new();
+    for (k, m) in models.iter().enumerate() {
+        let pos = test_positives(reg, &m.predictor)?;
+        let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
+        let base = (k * cfg.windows) as u64;
+        bar.set_message(m.name.clone());
+        let found = find_motifs(
+            &refs,
+            |w| m.predictor.predict(w),
+            cfg,
+            |done| bar.set_position(base + done as u64),
+        )?;
+        out.push((m.name.clone(), found));
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}

@@ -1,0 +1,443 @@
+//! Motifs a model learned, read from its own importance scores: cut the
+//! most important segment of each high-scoring window, count k-mers there
+//! against dinucleotide-shuffled copies of the same segments, and align the
+//! segments that hold the best k-mer into a position weight matrix.
+//!
+//! The background is the segments themselves, shuffled with their
+//! dinucleotide counts kept, so a k-mer ranks high for its order, not for
+//! the base composition the model's negatives happen to lack.
+
+use std::collections::HashMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::ism::{Mutagenesis, BASES};
+use super::ExplainError;
+use crate::data::shuffle::dinucleotide_shuffle;
+
+/// How motifs are found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MotifConfig {
+    /// Windows explained: the highest-scoring positives of the test part.
+    pub windows: usize,
+    /// Width of the segment cut from each window, where its importance sums highest.
+    pub segment: usize,
+    /// Shortest k-mer counted.
+    pub k_min: usize,
+    /// Longest k-mer counted.
+    pub k_max: usize,
+    /// Dinucleotide-shuffled copies of each segment in the background.
+    pub shuffles: usize,
+    /// Flank added on each side of the best k-mer in the weight matrix.
+    pub flank: usize,
+    /// Seed of the shuffles.
+    pub seed: u64,
+}
+
+impl Default for MotifConfig {
+    fn default() -> Self {
+        MotifConfig {
+            windows: 200,
+            segment: 12,
+            k_min: 4,
+            k_max: 7,
+            shuffles: 20,
+            flank: 2,
+            seed: 7,
+        }
+    }
+}
+
+impl MotifConfig {
+    /// The settings make sense together (`k_min <= k_max <= segment <= 101`,
+    /// at least one window and one shuffle).
+    pub fn check(&self) -> Result<(), ExplainError> {
+        let fail = |m: String| Err(ExplainError::Config(m));
+        if self.windows == 0 {
+            return fail("windows = 0: a motif needs at least one window".into());
+        }
+        if self.shuffles == 0 {
+            return fail("shuffles = 0: the background needs at least one shuffle".into());
+        }
+        if !(1 <= self.k_min && self.k_min <= self.k_max && self.k_max <= self.segment) {
+            return fail(format!(
+                "k from {} to {} in segments of {} nt: need 1 <= k_min <= k_max <= segment",
+                self.k_min, self.k_max, self.segment
+            ));
+        }
+        if self.segment > crate::data::WINDOW {
+            return fail(format!(
+                "segment {} nt is longer than a {}-nt window",
+                self.segment,
+                crate::data::WINDOW
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The `width`-nt stretch of a window whose importance sums highest, and
+/// where it starts.
+pub fn important_segment(m: &Mutagenesis, width: usize) -> (usize, &[u8]) {
+    let imp = m.importance();
+    let width = width.min(imp.len());
+    let mut best = (f64::NEG_INFINITY, 0);
+    let mut sum: f64 = imp[..width].iter().sum();
+    for start in 0..=imp.len() - width {
+        if start > 0 {
+            sum += imp[start + width - 1] - imp[start - 1];
+        }
+        if sum > best.0 {
+            best = (sum, start);
+        }
+    }
+    (best.1, &m.seq[best.1..best.1 + width])
+}
+
+/// One k-mer's enrichment in the important segments.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KmerEnrichment {
+    /// The k-mer (`A C G U`).
+    pub kmer: String,
+    /// Segments that hold it.
+    pub segments: usize,
+    /// Shuffled segments that hold it (of `segments_total * shuffles`).
+    pub background: usize,
+    /// Share in the segments over share in the shuffled ones (both with a
+    /// pseudocount of 1/2).
+    pub enrichment: f64,
+    /// One-sided binomial p-value of `segments` or more, at the background's share.
+    pub p_value: f64,
+}
+
+/// k-mers of every length in `k_min..=k_max` held by at least two segments,
+/// most significant first (ties: higher enrichment first, then the k-mer).
+pub fn enriched_kmers(segments: &[&[u8]], cfg: &MotifConfig) -> Vec<KmerEnrichment> {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let shuffled: Vec<Vec<u8>> = segments
+        .iter()
+        .flat_map(|s| {
+            (0..cfg.shuffles)
+                .map(|_| dinucleotide_shuffle(s, &mut rng))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (n_fg, n_bg) = (segments.len(), shuffled.len());
+    let mut out = Vec::new();
+    for k in cfg.k_min..=cfg.k_max {
+        let fg = presence(segments.iter().copied(), k);
+        let bg = presence(shuffled.iter().map(Vec::as_slice), k);
+        for (kmer, &a) in &fg {
+            if a < 2 {
+                continue;
+            }
+            let b = bg.get(kmer).copied().unwrap_or(0);
+            let p_bg = (b as f64 + 0.5) / (n_bg as f64 + 1.0);
+            let p_fg = (a as f64 + 0.5) / (n_fg as f64 + 1.0);
+            out.push(KmerEnrichment {
+                kmer: String::from_utf8_lossy(kmer).into_owned(),
+                segments: a,
+                background: b,
+                enrichment: p_fg / p_bg,
+                p_value: binomial_upper_tail(n_fg, a, p_bg),
+            });
+        }
+    }
+    out.sort_by(|x, y| {
+        x.p_value
+            .total_cmp(&y.p_value)
+            .then(y.enrichment.total_cmp(&x.enrichment))
+            .then(x.kmer.cmp(&y.kmer))
+    });
+    out
+}
+
+/// In how many sequences each k-mer of `A C G U` occurs (once per sequence).
+fn presence<'a>(seqs: impl Iterator<Item = &'a [u8]>, k: usize) -> HashMap<&'a [u8], usize> {
+    let mut counts: HashMap<&[u8], usize> = HashMap::new();
+    for s in seqs {
+        let mut seen: Vec<&[u8]> = s
+            .windows(k)
+            .filter(|w| w.iter().all(|b| BASES.contains(b)))
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for w in seen {
+            *counts.entry(w).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// P(X >= k) for X ~ Binomial(n, p), summed in log space from the pmf at k.
+/// Hand-written: the one statistics call here, and `statrs` would bring
+/// nalgebra into every notebook's build.
+pub fn binomial_upper_tail(n: usize, k: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    // ln C(n, k) p^k (1-p)^(n-k), then pmf(j+1) = pmf(j) (n-j)/(j+1) p/(1-p).
+    let ln_choose: f64 = (1..=k).map(|i| ((n - k + i) as f64 / i as f64).ln()).sum();
+    let mut ln_pmf = ln_choose + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln();
+    let ratio = (p / (1.0 - p)).ln();
+    let mut tail = 0.0;
+    for j in k..=n {
+        tail += ln_pmf.exp();
+        ln_pmf += ((n - j) as f64 / (j + 1) as f64).ln() + ratio;
+    }
+    tail.min(1.0)
+}
+
+/// A position weight matrix: the segments that hold `kmer`, aligned on its
+/// first occurrence with `flank` nt on each side, as base frequencies per
+/// column (`A C G U`, a pseudocount of 1/4 per base; a column counts only
+/// the segments that reach it).
+pub fn weight_matrix(segments: &[&[u8]], kmer: &[u8], flank: usize) -> Vec<[f64; 4]> {
+    let width = kmer.len() + 2 * flank;
+    let mut counts = vec![[0.25f64; 4]; width];
+    for s in segments {
+        let Some(at) = s.windows(kmer.len()).position(|w| w == kmer) else {
+            continue;
+        };
+        for (col, c) in counts.iter_mut().enumerate() {
+            let Some(i) = (at + col).checked_sub(flank).filter(|&i| i < s.len()) else {
+                continue;
+            };
+            if let Some(b) = BASES.iter().position(|&x| x == s[i]) {
+                c[b] += 1.0;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|c| {
+            let total: f64 = c.iter().sum();
+            c.map(|x| x / total)
+        })
+        .collect()
+}
+
+/// A weight matrix as logo heights in bits: each base's frequency times the
+/// column's information content (2 minus its entropy).
+pub fn information_columns(pwm: &[[f64; 4]]) -> Vec<[f64; 4]> {
+    pwm.iter()
+        .map(|col| {
+            let entropy: f64 = col
+                .iter()
+                .filter(|&&f| f > 0.0)
+                .map(|&f| -f * f.log2())
+                .sum();
+            let ic = (2.0 - entropy).max(0.0);
+            col.map(|f| f * ic)
+        })
+        .collect()
+}
+
+/// What [`find_motifs`] found.
+#[derive(Debug, Clone)]
+pub struct Motifs {
+    /// The windows explained, best-scoring first.
+    pub maps: Vec<Mutagenesis>,
+    /// Each window's important segment (start, bases).
+    pub segments: Vec<(usize, Vec<u8>)>,
+    /// Enriched k-mers, most significant first.
+    pub kmers: Vec<KmerEnrichment>,
+    /// Weight matrix around the most significant k-mer (empty if none).
+    pub pwm: Vec<[f64; 4]>,
+}
+
+impl Motifs {
+    /// The `n` most significant k-mers of length `k`.
+    pub fn top(&self, k: usize, n: usize) -> Vec<&KmerEnrichment> {
+        self.kmers
+            .iter()
+            .filter(|e| e.kmer.len() == k)
+            .take(n)
+            .collect()
+    }
+}
+
+/// Motifs of one model: score `positives`, explain the `cfg.windows`
+/// highest-scoring ones by mutagenesis, and count k-mers in their important
+/// segments. `score` is the model, as in [`super::mutagenesis`].
+pub fn find_motifs<E>(
+    positives: &[&[u8]],
+    mut score: impl FnMut(&[&[u8]]) -> Result<Vec<f64>, E>,
+    cfg: &MotifConfig,
+    after_call: impl FnMut(usize),
+) -> Result<Motifs, ExplainError>
+where
+    ExplainError: From<E>,
+{
+    cfg.check()?;
+    let probs = score(positives)?;
+    let mut order: Vec<usize> = (0..positives.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
+    let chosen: Vec<&[u8]> = order
+        .iter()
+        .take(cfg.windows)
+        .map(|&i| positives[i])
+        .collect();
+    let maps = super::mutagenesis(&chosen, &mut score, after_call)?;
+    let segments: Vec<(usize, Vec<u8>)> = maps
+        .iter()
+        .map(|m| {
+            let (start, s) = important_segment(m, cfg.segment);
+            (start, s.to_vec())
+        })
+        .collect();
+    let cut: Vec<&[u8]> = segments.iter().map(|(_, s)| s.as_slice()).collect();
+    let kmers = enriched_kmers(&cut, cfg);
+    let pwm = kmers
+        .first()
+        .map(|best| weight_matrix(&cut, best.kmer.as_bytes(), cfg.flank))
+        .unwrap_or_default();
+    Ok(Motifs {
+        maps,
+        segments,
+        kmers,
+        pwm,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    fn random_seq(rng: &mut ChaCha8Rng, n: usize) -> Vec<u8> {
+        (0..n).map(|_| BASES[rng.gen_range(0..4)]).collect()
+    }
+
+    #[test]
+    fn binomial_tail_matches_exact_sums() {
+        // Exact values from Python's fractions: sum(comb(n, j) p^j (1-p)^(n-j) for j >= k).
+        assert!((binomial_upper_tail(10, 3, 0.2) - 0.32220_05).abs() < 1e-6);
+        assert!((binomial_upper_tail(100, 10, 0.05) - 0.02818_83).abs() < 1e-6);
+        assert_eq!(binomial_upper_tail(5, 0, 0.3), 1.0);
+        assert_eq!(binomial_upper_tail(5, 6, 0.3), 0.0);
+        // Far in the tail, still positive and finite.
+        let tiny = binomial_upper_tail(500, 400, 0.01);
+        assert!((0.0..1e-300).contains(&tiny));
+    }
+
+    #[test]
+    fn a_planted_kmer_tops_the_table_and_its_matrix() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        // 60 segments of 12 nt, 40 with UGUAAAUA planted at a random place.
+        let segs: Vec<Vec<u8>> = (0..60)
+            .map(|i| {
+                let mut s = random_seq(&mut rng, 12);
+                if i < 40 {
+                    let at = rng.gen_range(0..=4);
+                    s[at..at + 8].copy_from_slice(b"UGUAAAUA");
+                }
+                s
+            })
+            .collect();
+        let refs: Vec<&[u8]> = segs.iter().map(Vec::as_slice).collect();
+        let cfg = MotifConfig::default();
+        let kmers = enriched_kmers(&refs, &cfg);
+        let top5: Vec<&str> = kmers
+            .iter()
+            .filter(|e| e.kmer.len() == 5)
+            .take(3)
+            .map(|e| e.kmer.as_str())
+            .collect();
+        assert!(top5.iter().all(|k| "UGUAAAUA".contains(k)), "{top5:?}");
+        assert!(
+            kmers[0].p_value < 1e-10 && kmers[0].enrichment > 3.0,
+            "{:?}",
+            kmers[0]
+        );
+        let pwm = weight_matrix(&refs, b"UGUAA", 1);
+        assert_eq!(pwm.len(), 7);
+        for (col, want) in pwm[1..6].iter().zip(b"UGUAA") {
+            let b = BASES.iter().position(|x| x == want).unwrap();
+            assert!(col[b] > 0.95, "{col:?}");
+            assert!((col.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+        let bits = information_columns(&pwm);
+        assert!(bits[2].iter().sum::<f64>() > 1.6 && bits[2].iter().sum::<f64>() <= 2.0);
+    }
+
+    #[test]
+    fn composition_alone_is_not_enriched() {
+        // GC-rich segments without any planted order: shuffles keep the
+        // dinucleotides, so no k-mer should look significant.
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let segs: Vec<Vec<u8>> = (0..80)
+            .map(|_| {
+                (0..12)
+                    .map(|_| {
+                        if rng.gen_bool(0.8) {
+                            [b'G', b'C'][rng.gen_range(0..2)]
+                        } else {
+                            b'A'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[u8]> = segs.iter().map(Vec::as_slice).collect();
+        let kmers = enriched_kmers(&refs, &MotifConfig::default());
+        assert!(kmers.iter().all(|e| e.p_value > 1e-4), "{:?}", &kmers[..3]);
+    }
+
+    #[test]
+    fn the_important_segment_is_where_importance_sums_highest() {
+        let seq = b"AAAAACCCCCGGGGG".to_vec();
+        // Importance 1 on positions 6..9: delta -1 for every substitution there.
+        let delta = (0..15)
+            .map(|i| {
+                if (6..9).contains(&i) {
+                    [-1.0; 4]
+                } else {
+                    [0.0; 4]
+                }
+            })
+            .collect();
+        let m = Mutagenesis {
+            seq,
+            p_ref: 0.9,
+            delta,
+        };
+        assert_eq!(important_segment(&m, 5), (4, b"ACCCC".as_slice()));
+        assert_eq!(important_segment(&m, 3), (6, b"CCC".as_slice()));
+    }
+
+    #[test]
+    fn check_rejects_nonsense() {
+        let bad = [
+            MotifConfig {
+                windows: 0,
+                ..Default::default()
+            },
+            MotifConfig {
+                k_min: 6,
+                k_max: 5,
+                ..Default::default()
+            },
+            MotifConfig {
+                segment: 5,
+                ..Default::default()
+            },
+            MotifConfig {
+                segment: 200,
+                k_max: 7,
+                ..Default::default()
+            },
+        ];
+        for c in bad {
+            assert!(c.check().is_err(), "{c:?}");
+        }
+        MotifConfig::default().check().unwrap();
+    }
+}

@@ -1,0 +1,229 @@
+//! The files `circssnn explain` and `circssnn motifs` write: tables as TSV,
+//! logos as standalone HTML. Each file is written atomically, under a lock
+//! on the output folder.
+
+use std::path::{Path, PathBuf};
+
+use super::{information_columns, known_motif, ExplainError, Motifs, Mutagenesis, BASES};
+use crate::output::{write_atomic, DirLock};
+use crate::plots::{save_html, sequence_logo};
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExplainError + '_ {
+    move |source| ExplainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A file name from a record id or RBP: anything but letters, digits, `-`,
+/// `_` and `.` becomes `_`.
+fn file_stem(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One window explained under one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    /// The model's RBP.
+    pub rbp: String,
+    /// 1-based record number in the input (ids can repeat; this does not).
+    pub record: usize,
+    /// Record id.
+    pub id: String,
+    /// Its mutagenesis.
+    pub map: Mutagenesis,
+}
+
+/// Write the mutagenesis of windows into `out`: `importance.tsv` (one row
+/// per window, model and position: the four probability changes and the
+/// importance) and, for the first `figures` of them, an importance logo
+/// `logos/<rbp>.<record>.<id>.html`. Returns the files written.
+pub fn write_explanations(
+    out: &Path,
+    items: &[Explained],
+    figures: usize,
+) -> Result<Vec<PathBuf>, ExplainError> {
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let _lock = DirLock::acquire(out)?;
+    let table = out.join("importance.tsv");
+    write_atomic(&table, |w| {
+        writeln!(
+            w,
+            "record\tid\trbp\tposition\tbase\tp_bound\tdelta_A\tdelta_C\tdelta_G\tdelta_U\timportance"
+        )?;
+        for Explained { rbp, record, id, map: m } in items {
+            for (i, (d, imp)) in m.delta.iter().zip(m.importance()).enumerate() {
+                writeln!(
+                    w,
+                    "{record}\t{id}\t{rbp}\t{}\t{}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{imp:.5}",
+                    i + 1,
+                    m.seq[i] as char,
+                    m.p_ref,
+                    d[0],
+                    d[1],
+                    d[2],
+                    d[3]
+                )?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(io(&table))?;
+    let mut written = vec![table];
+    for Explained {
+        rbp,
+        record,
+        id,
+        map: m,
+    } in items.iter().take(figures)
+    {
+        let path = out.join("logos").join(format!(
+            "{}.{record}.{}.html",
+            file_stem(rbp),
+            file_stem(id)
+        ));
+        let title = format!(
+            "{rbp} on {id}: P(bound) {:.3}; letter height = mean fall of P(bound) when the base is changed",
+            m.p_ref
+        );
+        save_html(
+            &sequence_logo(&m.logo_columns(), 1, &title, "importance"),
+            &path,
+        )
+        .map_err(io(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One row of the motif table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MotifRow {
+    /// RBP (set).
+    pub rbp: String,
+    /// k-mer length.
+    pub k: usize,
+    /// Rank among the k-mers of this length (1 = most significant).
+    pub rank: usize,
+    /// The k-mer.
+    pub kmer: String,
+    /// Important segments holding it.
+    pub segments: usize,
+    /// Of how many segments.
+    pub of: usize,
+    /// Shuffled segments holding it.
+    pub background: usize,
+    /// Enrichment over the shuffled segments.
+    pub enrichment: f64,
+    /// One-sided binomial p-value.
+    pub p_value: f64,
+    /// The motif known from the literature, if one is listed.
+    pub known_motif: String,
+    /// Whether the k-mer holds the known motif's core.
+    pub matches_known: Option<bool>,
+}
+
+/// The `top` most significant k-mers of each length as table rows.
+pub fn motif_rows(rbp: &str, found: &Motifs, top: usize) -> Vec<MotifRow> {
+    let known = known_motif(rbp);
+    let mut ks: Vec<usize> = found.kmers.iter().map(|e| e.kmer.len()).collect();
+    ks.sort_unstable();
+    ks.dedup();
+    ks.into_iter()
+        .flat_map(|k| {
+            found
+                .top(k, top)
+                .into_iter()
+                .enumerate()
+                .map(move |(r, e)| MotifRow {
+                    rbp: rbp.to_string(),
+                    k,
+                    rank: r + 1,
+                    kmer: e.kmer.clone(),
+                    segments: e.segments,
+                    of: found.segments.len(),
+                    background: e.background,
+                    enrichment: e.enrichment,
+                    p_value: e.p_value,
+                    known_motif: known.map_or(String::new(), |m| m.motif.to_string()),
+                    matches_known: known.map(|m| m.matches(&e.kmer)),
+                })
+        })
+        .collect()
+}
+
+/// Write the motif table `motifs.tsv` and, per RBP, its weight matrix
+/// (`<rbp>.pwm.tsv`, base frequencies) and logo (`<rbp>.logo.html`, in
+/// bits) into `out`. Returns the files written.
+pub fn write_motifs(
+    out: &Path,
+    rows: &[MotifRow],
+    found: &[(String, Motifs)],
+) -> Result<Vec<PathBuf>, ExplainError> {
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let _lock = DirLock::acquire(out)?;
+    let table = out.join("motifs.tsv");
+    write_atomic(&table, |w| {
+        writeln!(w, "rbp\tk\trank\tkmer\tsegments\tof\tbackground\tenrichment\tp_value\tknown_motif\tmatches_known")?;
+        for r in rows {
+            let matches = r.matches_known.map_or(String::new(), |m| m.to_string());
+            writeln!(
+                w,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3e}\t{}\t{matches}",
+                r.rbp, r.k, r.rank, r.kmer, r.segments, r.of, r.background, r.enrichment, r.p_value, r.known_motif
+            )?;
+        }
+        Ok(())
+    })
+    .map_err(io(&table))?;
+    let mut written = vec![table];
+    for (rbp, m) in found {
+        let Some(best) = m.kmers.first() else {
+            continue;
+        };
+        let stem = file_stem(rbp);
+        let pwm_path = out.join(format!("{stem}.pwm.tsv"));
+        write_atomic(&pwm_path, |w| {
+            writeln!(
+                w,
+                "position\t{}",
+                BASES.map(|b| b as char).map(String::from).join("\t")
+            )?;
+            for (i, c) in m.pwm.iter().enumerate() {
+                writeln!(
+                    w,
+                    "{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+                    i + 1,
+                    c[0],
+                    c[1],
+                    c[2],
+                    c[3]
+                )?;
+            }
+            Ok(())
+        })
+        .map_err(io(&pwm_path))?;
+        let logo_path = out.join(format!("{stem}.logo.html"));
+        let title = format!(
+            "{rbp}: segments around {} ({} of {} important segments)",
+            best.kmer,
+            best.segments,
+            m.segments.len()
+        );
+        save_html(
+            &sequence_logo(&information_columns(&m.pwm), 1, &title, "bits"),
+            &logo_path,
+        )
+        .map_err(io(&logo_path))?;
+        written.extend([pwm_path, logo_path]);
+    }
+    Ok(written)
+}

@@ -1,0 +1,220 @@
+//! Why windows bind, on real data: the shipped zoo's QKI model, explained
+//! by mutagenesis on test-part positives it never saw, must point at the
+//! QKI response element known from PAR-CLIP (Hafner et al. 2010), from its
+//! own importance scores, not from k-mer counts of the set.
+
+mod common;
+
+use common::{fails, ok, s};
+
+use circssnn::data::{default_root, Registry};
+use circssnn::explain::{
+    find_motifs, known_motif, motif_rows, mutagenesis, test_positives, write_explanations,
+    write_motifs, Explained, MotifConfig,
+};
+use circssnn::scan::{zoo_models, Fpr};
+use circssnn::train::DeviceKind;
+use circssnn::zoo::shipped_zoo;
+
+/// Windows explained per RBP: 80 x 304 forward passes of the KNFP network
+/// (242 MFLOP each), the test's cost.
+const WINDOWS: usize = 80;
+
+fn motifs_of(rbp: &str) -> (Vec<String>, circssnn::explain::Motifs) {
+    let m = zoo_models(
+        &shipped_zoo(),
+        &[rbp.to_string()],
+        Fpr::Five,
+        DeviceKind::Cpu,
+    )
+    .unwrap()
+    .remove(0);
+    let reg = Registry::scan(&default_root()).unwrap();
+    let pos = test_positives(&reg, &m.predictor).unwrap();
+    assert!(pos.len() > WINDOWS, "{rbp}: {} test positives", pos.len());
+    let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
+    let cfg = MotifConfig {
+        windows: WINDOWS,
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    let found = find_motifs(&refs, |w| m.predictor.predict(w), &cfg, |_| {}).unwrap();
+    let secs = t0.elapsed().as_secs_f64();
+    let top: Vec<String> = found.top(5, 5).iter().map(|e| e.kmer.clone()).collect();
+    eprintln!(
+        "{rbp}: {WINDOWS} windows in {secs:.1} s ({:.0} variants/s); top 5-mers {:?}",
+        (WINDOWS * 304) as f64 / secs,
+        found
+            .top(5, 5)
+            .iter()
+            .map(|e| format!(
+                "{} {}/{} x{:.1} p {:.1e}",
+                e.kmer, e.segments, WINDOWS, e.enrichment, e.p_value
+            ))
+            .collect::<Vec<_>>()
+    );
+    (top, found)
+}
+
+/// A known gap, kept runnable (`cargo test --test explain -- --ignored`):
+/// the shipped PUM2 model (test AUC 0.933) does not point at UGUA. At 80
+/// windows its top 5-mers are AUCUU, UCUUG, UAUUU, CUUGU, UUUAU (U-rich, as
+/// the shared negative pool rewards), while plain counting already ranks
+/// UGUA 5-mers 4th to 6th.
+#[test]
+#[ignore = "known gap: the shipped PUM2 model's importance does not rank a UGUA 5-mer in the top five"]
+fn pum2_model_points_at_the_pumilio_element() {
+    let (top, _) = motifs_of("PUM2");
+    let pre = known_motif("PUM2").unwrap();
+    assert!(
+        top.iter().any(|k| pre.matches(k)),
+        "no UGUA 5-mer among PUM2's top five: {top:?}"
+    );
+}
+
+#[test]
+fn qki_model_points_at_the_qki_element() {
+    let (top, found) = motifs_of("QKI");
+    let qre = known_motif("QKI").unwrap();
+    assert!(
+        top[..3].iter().any(|k| qre.matches(k)),
+        "no CUAA 5-mer among QKI's top three: {top:?}"
+    );
+    // The explained windows are the best-scoring ones.
+    assert!(found.maps.iter().all(|m| m.p_ref > 0.5));
+    // Outputs: the table, the matrix and the logo, and an importance logo.
+    let dir = tempfile::tempdir().unwrap();
+    let rows = motif_rows("QKI", &found, 5);
+    assert!(rows
+        .iter()
+        .any(|r| r.k == 5 && r.rank <= 3 && r.matches_known == Some(true)));
+    let files = write_motifs(dir.path(), &rows, &[("QKI".to_string(), found.clone())]).unwrap();
+    assert_eq!(files.len(), 3);
+    let table = std::fs::read_to_string(dir.path().join("motifs.tsv")).unwrap();
+    assert_eq!(table.lines().count(), rows.len() + 1);
+    let pwm = std::fs::read_to_string(dir.path().join("QKI.pwm.tsv")).unwrap();
+    assert_eq!(pwm.lines().count(), 1 + found.pwm.len());
+    let items = vec![Explained {
+        rbp: "QKI".into(),
+        record: 1,
+        id: "w/1".into(),
+        map: found.maps[0].clone(),
+    }];
+    write_explanations(dir.path(), &items, 1).unwrap();
+    let imp = std::fs::read_to_string(dir.path().join("importance.tsv")).unwrap();
+    assert_eq!(imp.lines().count(), 1 + 101);
+    assert!(dir.path().join("logos/QKI.1.w_1.html").is_file());
+}
+
+#[test]
+fn destroying_the_element_lowers_the_score_where_importance_says() {
+    // The most important position of a high-scoring QKI window: changing
+    // it must lower P(bound) more than changing the least important one.
+    let m = zoo_models(
+        &shipped_zoo(),
+        &["QKI".to_string()],
+        Fpr::Five,
+        DeviceKind::Cpu,
+    )
+    .unwrap()
+    .remove(0);
+    let reg = Registry::scan(&default_root()).unwrap();
+    let pos = test_positives(&reg, &m.predictor).unwrap();
+    let refs: Vec<&[u8]> = pos.iter().take(8).map(Vec::as_slice).collect();
+    let maps = mutagenesis(&refs, |w| m.predictor.predict(w), |_| {}).unwrap();
+    let confident: Vec<_> = maps.iter().filter(|x| x.p_ref > 0.8).collect();
+    assert!(
+        !confident.is_empty(),
+        "no test positive of the first 8 above 0.8"
+    );
+    for map in confident.into_iter().take(3) {
+        let imp = map.importance();
+        let hi = (0..101).max_by(|&a, &b| imp[a].total_cmp(&imp[b])).unwrap();
+        let lo = (0..101)
+            .min_by(|&a, &b| imp[a].abs().total_cmp(&imp[b].abs()))
+            .unwrap();
+        let worst = |i: usize| map.delta[i].iter().copied().fold(0.0f64, f64::min);
+        assert!(
+            worst(hi) < worst(lo),
+            "position {hi} (importance {}) vs {lo}",
+            imp[hi]
+        );
+        // Recomputed directly: the probability of the variant equals p_ref + delta.
+        let b = (0..4)
+            .min_by(|&x, &y| map.delta[hi][x].total_cmp(&map.delta[hi][y]))
+            .unwrap();
+        let mut v = map.seq.clone();
+        v[hi] = circssnn::explain::BASES[b];
+        let p = m.predictor.predict(&[v.as_slice()]).unwrap()[0];
+        assert!(
+            (p - (map.p_ref + map.delta[hi][b])).abs() < 1e-5,
+            "{p} vs {}",
+            map.p_ref + map.delta[hi][b]
+        );
+    }
+}
+
+#[test]
+fn explain_and_motifs_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two real QKI windows, as a user's FASTA.
+    let reg = Registry::scan(&default_root()).unwrap();
+    let ds = reg.get("QKI").unwrap().load(Default::default()).unwrap();
+    let fa = dir.path().join("two.fa");
+    let text: String = ds.records[..2]
+        .iter()
+        .map(|r| format!(">{}\n{}\n", r.id, String::from_utf8_lossy(&r.seq)))
+        .collect();
+    std::fs::write(&fa, text).unwrap();
+    let out = dir.path().join("explained");
+    let err = ok(&[
+        "explain",
+        s(&fa),
+        "--rbp",
+        "QKI",
+        "--out",
+        s(&out),
+        "--quiet",
+    ])
+    .1;
+    assert!(err.contains("2 windows x 1 models"), "{err}");
+    let imp = std::fs::read_to_string(out.join("importance.tsv")).unwrap();
+    assert_eq!(imp.lines().count(), 1 + 2 * 101);
+    assert_eq!(std::fs::read_dir(out.join("logos")).unwrap().count(), 2);
+
+    let m = dir.path().join("motifs");
+    let table = ok(&[
+        "motifs",
+        "--rbp",
+        "QKI",
+        "--windows",
+        "4",
+        "--shuffles",
+        "5",
+        "--out",
+        s(&m),
+        "--quiet",
+    ])
+    .0;
+    assert!(table.contains("QKI") && table.contains("ACUAAY"), "{table}");
+    assert!(m.join("motifs.tsv").is_file());
+
+    // Bad settings and bad input fail with the reason.
+    let e = fails(&[
+        "motifs",
+        "--rbp",
+        "QKI",
+        "--k-min",
+        "8",
+        "--k-max",
+        "5",
+        "--out",
+        s(&m),
+    ]);
+    assert!(e.contains("k_min <= k_max"), "{e}");
+    std::fs::write(&fa, ">short\nACGU\n").unwrap();
+    let e = fails(&["explain", s(&fa), "--rbp", "QKI", "--out", s(&out)]);
+    assert!(e.contains("record 1") && e.contains("101"), "{e}");
+    let e = fails(&["explain", s(&fa), "--rbp", "NOPE", "--out", s(&out)]);
+    assert!(e.contains("NOPE") && e.contains("QKI"), "{e}");
+}
