@@ -48,7 +48,7 @@ impl ModelArgs {
 pub struct ExplainArgs {
     /// 101-nt windows, plain or gzipped FASTA (--pad / --trim for other lengths).
     input: PathBuf,
-    /// Output folder: importance.tsv and logos/<rbp>.<id>.html.
+    /// Output folder: importance.tsv and logos/<rbp>.<record>.<id>.html.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
