@@ -12,7 +12,7 @@ use circssnn::explain::{
     find_motifs, known_motif, motif_rows, mutagenesis, test_positives, write_explanations,
     write_motifs, Explained, MotifConfig,
 };
-use circssnn::scan::{zoo_models, Fpr};
+use circssnn::scan::{zoo_models, Fpr, ScanModel};
 use circssnn::train::DeviceKind;
 use circssnn::zoo::shipped_zoo;
 
@@ -20,7 +20,8 @@ use circssnn::zoo::shipped_zoo;
 /// (242 MFLOP each), the test's cost.
 const WINDOWS: usize = 80;
 
-fn motifs_of(rbp: &str) -> (Vec<String>, circssnn::explain::Motifs) {
+/// The shipped zoo's model of `rbp` and the positives of its set's test part.
+fn model_and_test_positives(rbp: &str) -> (ScanModel, Vec<Vec<u8>>) {
     let m = zoo_models(
         &shipped_zoo(),
         &[rbp.to_string()],
@@ -31,6 +32,11 @@ fn motifs_of(rbp: &str) -> (Vec<String>, circssnn::explain::Motifs) {
     .remove(0);
     let reg = Registry::scan(&default_root()).unwrap();
     let pos = test_positives(&reg, &m.predictor).unwrap();
+    (m, pos)
+}
+
+fn motifs_of(rbp: &str) -> (Vec<String>, circssnn::explain::Motifs) {
+    let (m, pos) = model_and_test_positives(rbp);
     assert!(pos.len() > WINDOWS, "{rbp}: {} test positives", pos.len());
     let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
     let cfg = MotifConfig {
@@ -110,16 +116,7 @@ fn qki_model_points_at_the_qki_element() {
 fn destroying_the_element_lowers_the_score_where_importance_says() {
     // The most important position of a high-scoring QKI window: changing
     // it must lower P(bound) more than changing the least important one.
-    let m = zoo_models(
-        &shipped_zoo(),
-        &["QKI".to_string()],
-        Fpr::Five,
-        DeviceKind::Cpu,
-    )
-    .unwrap()
-    .remove(0);
-    let reg = Registry::scan(&default_root()).unwrap();
-    let pos = test_positives(&reg, &m.predictor).unwrap();
+    let (m, pos) = model_and_test_positives("QKI");
     let refs: Vec<&[u8]> = pos.iter().take(8).map(Vec::as_slice).collect();
     let maps = mutagenesis(&refs, |w| m.predictor.predict(w), |_| {}).unwrap();
     let confident: Vec<_> = maps.iter().filter(|x| x.p_ref > 0.8).collect();
