@@ -94,6 +94,110 @@ fn transformer_block_gradients_match_finite_differences() {
     gradient_check(Norm::Post);
 }
 
+/// Gradient x input against its definition: at position `i`,
+/// `sum_d x_id * d logodds / d x_id` is the derivative of the log-odds when
+/// that position's descriptor row is scaled by `1 + t`, at `t = 0`; a central
+/// difference through the inference forward gives it independently of the
+/// tape. Two views and non-trivial BatchNorm running statistics, so the
+/// hand-written inference BatchNorm on the traced path is checked too.
+#[test]
+fn gradient_x_input_is_the_derivative_of_the_log_odds_along_each_position() {
+    let dev = Cpu::seed_from_u64(9);
+    let config = ModelConfig {
+        views: ViewSet {
+            knfp: true,
+            vec: true,
+            bert: false,
+        },
+        ..ModelConfig::default()
+    };
+    let mut net = Net::new(&dev, config);
+    net.params.knfp.norm.running_mean = dev.sample_normal();
+    net.params.knfp.norm.running_var = dev.sample_uniform::<Rank1<128>>() + 0.5;
+    net.params.vec.norm.running_mean = dev.sample_normal();
+    net.params.vec.norm.running_var = dev.sample_uniform::<Rank1<128>>() + 0.5;
+    let knfp: Tensor<(usize, Const<101>, Const<84>), f32, Cpu> =
+        dev.sample_normal_like(&(2, Const, Const));
+    let vec: Tensor<(usize, Const<101>, Const<30>), f32, Cpu> =
+        dev.sample_normal_like(&(2, Const, Const));
+    let batch = |k: Vec<f32>, v: Vec<f32>| circssnn::model::ViewBatch::<BERT_SMALL, Cpu> {
+        knfp: Some(dev.tensor_from_vec(k, (2, Const, Const))),
+        vec: Some(dev.tensor_from_vec(v, (2, Const, Const))),
+        bert: None,
+    };
+    let (k0, v0) = (knfp.as_vec(), vec.as_vec());
+    let gxi = net
+        .gradient_x_input(&batch(k0.clone(), v0.clone()))
+        .unwrap();
+    assert_eq!(gxi.len(), 2);
+    let log_odds = |k: Vec<f32>, v: Vec<f32>, w: usize| -> f64 {
+        let l = net.forward_eval(&batch(k, v)).unwrap().as_vec();
+        (l[2 * w + 1] - l[2 * w]) as f64
+    };
+    // At initialisation the log-odds moves by ~1e-3 per position; the f32
+    // rounding of a central difference is ~1e-5.
+    let (mut checked, mut sizeable) = (0, 0);
+    for (w, track) in gxi.iter().enumerate() {
+        for &i in &[0usize, 7, 33, 50, 64, 99, 100] {
+            let scaled = |t: f32| {
+                let (mut k, mut v) = (k0.clone(), v0.clone());
+                let row = w * 101 + i;
+                k[row * 84..(row + 1) * 84]
+                    .iter_mut()
+                    .for_each(|x| *x *= 1.0 + t);
+                v[row * 30..(row + 1) * 30]
+                    .iter_mut()
+                    .for_each(|x| *x *= 1.0 + t);
+                (k, v)
+            };
+            let h = 1e-2f32;
+            let (kp, vp) = scaled(h);
+            let (km, vm) = scaled(-h);
+            let numeric = (log_odds(kp, vp, w) - log_odds(km, vm, w)) / (2.0 * h as f64);
+            let a = track[i];
+            assert!(
+                (numeric - a).abs() <= 5e-5 + 2e-2 * a.abs(),
+                "window {w} position {i}: gradient x input {a}, finite difference {numeric}"
+            );
+            checked += 1;
+            sizeable += usize::from(a.abs() > 1e-4);
+        }
+    }
+    assert!(
+        sizeable >= checked / 2,
+        "only {sizeable} of {checked} attributions are non-negligible: the check would be vacuous"
+    );
+}
+
+/// The projected attention is a distribution over positions, and a
+/// position no token draws from gets none of it.
+#[test]
+fn projected_attention_sums_to_one_and_follows_the_mixing_weights() {
+    let dev = Cpu::seed_from_u64(10);
+    let mut net = Net::new(&dev, ModelConfig::default());
+    let mut mix = net.params.knfp.position_mix.as_vec();
+    for row in mix.chunks_mut(101) {
+        row[17] = 0.0;
+    }
+    net.params.knfp.position_mix = dev.tensor_from_vec(mix, (Const::<128>, Const::<101>));
+    let x: Tensor<(usize, Const<101>, Const<84>), f32, Cpu> =
+        dev.sample_normal_like(&(3, Const, Const));
+    let batch = circssnn::model::ViewBatch::<BERT_SMALL, Cpu> {
+        knfp: Some(x),
+        vec: None,
+        bert: None,
+    };
+    let att = net.attention_on_positions(&batch).unwrap();
+    assert_eq!(att.len(), 3);
+    for a in &att {
+        // Softmax rows sum to 1 in f32: ~1e-7 each.
+        let total: f64 = a.iter().sum();
+        assert!((total - 1.0).abs() < 1e-5, "{total}");
+        assert!(a.iter().all(|&v| v >= 0.0));
+        assert_eq!(a[17], 0.0);
+    }
+}
+
 #[test]
 fn tiny_batch_overfits() {
     let dev = Cpu::seed_from_u64(3);

@@ -9,7 +9,8 @@ use clap::Args;
 use circssnn::data::fasta::read_records;
 use circssnn::data::Registry;
 use circssnn::explain::{
-    explain_records, motif_rows, write_explanations, write_motifs, zoo_motifs, MotifConfig,
+    explain_records, explained_agreement, motif_rows, write_explanations, write_motifs, zoo_motifs,
+    Importance, MotifConfig, TOP_POSITIONS,
 };
 use circssnn::scan::{run_models, zoo_models, Fpr, ScanModel};
 use circssnn::zoo::default_zoo;
@@ -48,7 +49,7 @@ impl ModelArgs {
 pub struct ExplainArgs {
     /// 101-nt windows, plain or gzipped FASTA (--pad / --trim for other lengths).
     input: PathBuf,
-    /// Output folder: importance.tsv and logos/<rbp>.<record>.<id>.html.
+    /// Output folder: importance.tsv, agreement.tsv and logos/<rbp>.<record>.<id>.html and .svg.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -68,9 +69,25 @@ pub fn explain(common: &Common, a: ExplainArgs) -> Result<()> {
     let items = explain_records(&records, &models, !a.quiet)?;
     let files = write_explanations(&a.out, &items, a.figures)?;
     let s = t0.elapsed().as_secs_f64();
+    for m in explained_agreement(&items) {
+        let (g, at) = (m.gradient, m.attention);
+        eprintln!(
+            "{}: mutagenesis vs gradient x input over {} windows: Pearson {:.3} (median {:.3}), \
+             Spearman {:.3}, top-{TOP_POSITIONS} overlap {:.2}; vs projected attention: Pearson {:.3}, \
+             top-{TOP_POSITIONS} overlap {:.2}",
+            m.rbp,
+            g.windows,
+            g.pearson_mean,
+            g.pearson_median,
+            g.spearman_mean,
+            g.top_overlap,
+            at.pearson_mean,
+            at.top_overlap
+        );
+    }
     eprintln!(
-        "{} windows x {} models by mutagenesis ({} variants each) in {s:.1} s ({:.1} windows/s); \
-         {} files in {}",
+        "{} windows x {} models by mutagenesis ({} variants each) and gradient x input in {s:.1} s \
+         ({:.1} windows/s); {} files in {}",
         records.len(),
         models.len(),
         3 * circssnn::data::WINDOW + 1,
@@ -83,7 +100,7 @@ pub fn explain(common: &Common, a: ExplainArgs) -> Result<()> {
 
 #[derive(Debug, Args)]
 pub struct MotifsArgs {
-    /// Output folder: motifs.tsv, <rbp>.pwm.tsv, <rbp>.logo.html.
+    /// Output folder: motifs.tsv, <rbp>.pwm.tsv, <rbp>.logo.html and .svg.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -91,6 +108,10 @@ pub struct MotifsArgs {
     /// Highest-scoring test-part positives explained per RBP.
     #[arg(long, default_value_t = MotifConfig::default().windows)]
     windows: usize,
+    /// How each window's importance is computed: mutagenesis (exact, 303
+    /// forward passes per window) or gradient x input (one backward pass).
+    #[arg(long, value_enum, default_value_t = Importance::Ism)]
+    importance: Importance,
     /// Width of the important segment cut from each window.
     #[arg(long, default_value_t = MotifConfig::default().segment)]
     segment: usize,
@@ -117,6 +138,7 @@ pub struct MotifsArgs {
 pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
     let cfg = MotifConfig {
         windows: a.windows,
+        importance: a.importance,
         segment: a.segment,
         k_min: a.k_min,
         k_max: a.k_max,
@@ -156,9 +178,10 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
         println!("{rbp:<9} {:<28} {best:<12} {known}", five.join(" "));
     }
     eprintln!(
-        "{} RBPs, {} windows each, in {:.1} s; {} files in {}",
+        "{} RBPs, {} windows each, importance by {:?}, in {:.1} s; {} files in {}",
         found.len(),
         cfg.windows,
+        cfg.importance,
         t0.elapsed().as_secs_f64(),
         files.len(),
         a.out.display()

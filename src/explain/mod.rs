@@ -1,5 +1,6 @@
 //! Why a window binds: per-nucleotide importance by in-silico mutagenesis
-//! ([`mutagenesis`]), sequence logos of it ([`crate::plots::sequence_logo`]),
+//! ([`mutagenesis`]) and by gradient x input
+//! ([`Predictor::gradient_x_input`], with their [`agreement`]), sequence logos of it ([`crate::plots::sequence_logo`]),
 //! and the motifs a model learned, recovered from its own importance
 //! ([`find_motifs`]) and set beside the motifs known from the literature
 //! ([`known_motif`]).
@@ -24,16 +25,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod agreement;
 mod ism;
 mod known;
 mod motifs;
 mod output;
 
+pub use agreement::{agreement, pearson, spearman, Agreement, TOP_POSITIONS};
 pub use ism::{mutagenesis, Mutagenesis, BASES, WINDOWS_PER_CALL};
 pub use known::{known_motif, KnownMotif, KNOWN_MOTIFS};
 pub use motifs::{
-    binomial_upper_tail, enriched_kmers, find_motifs, important_segment, information_columns,
-    weight_matrix, KmerEnrichment, MotifConfig, Motifs,
+    binomial_upper_tail, enriched_kmers, find_motifs, find_motifs_by_gradient, important_segment,
+    information_columns, weight_matrix, Importance, KmerEnrichment, MotifConfig, Motifs,
 };
 pub use output::{motif_rows, write_explanations, write_motifs, Explained, MotifRow};
 
@@ -108,8 +111,8 @@ fn bar(len: usize, what: &str, progress: bool) -> ProgressBar {
     bar
 }
 
-/// Mutagenesis of every 101-nt window of `records` under every model,
-/// model by model.
+/// Mutagenesis and gradient x input of every 101-nt window of `records`
+/// under every model, model by model.
 pub fn explain_records(
     records: &[Record],
     models: &[ScanModel],
@@ -125,16 +128,20 @@ pub fn explain_records(
             |w| m.predictor.predict(w),
             |done| bar.set_position(base + done as u64),
         )?;
+        let gradients = m.predictor.gradient_x_input(&windows)?;
+        let attention = m.predictor.attention_on_positions(&windows)?;
         out.extend(
             records
                 .iter()
-                .zip(maps)
+                .zip(maps.into_iter().zip(gradients).zip(attention))
                 .enumerate()
-                .map(|(i, (r, map))| Explained {
+                .map(|(i, (r, ((map, g), a)))| Explained {
                     rbp: m.name.clone(),
                     record: i + 1,
                     id: r.id.clone(),
                     map,
+                    gradient_x_input: g.to_vec(),
+                    attention: a.to_vec(),
                 }),
         );
     }
@@ -142,7 +149,43 @@ pub fn explain_records(
     Ok(out)
 }
 
-/// Motifs of every model from the test-part positives of its own set.
+/// How well each cheaper track agrees with mutagenesis on `items`, per
+/// model (in the order the models first appear).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelAgreement {
+    /// The model's RBP.
+    pub rbp: String,
+    /// Mutagenesis vs gradient x input.
+    pub gradient: Agreement,
+    /// Mutagenesis vs the attention projected to positions.
+    pub attention: Agreement,
+}
+
+/// [`ModelAgreement`] of every model in `items`.
+pub fn explained_agreement(items: &[Explained]) -> Vec<ModelAgreement> {
+    let mut rbps: Vec<&str> = Vec::new();
+    for e in items {
+        if !rbps.contains(&e.rbp.as_str()) {
+            rbps.push(&e.rbp);
+        }
+    }
+    rbps.into_iter()
+        .map(|rbp| {
+            let of: Vec<&Explained> = items.iter().filter(|e| e.rbp == rbp).collect();
+            let ism: Vec<Vec<f64>> = of.iter().map(|e| e.map.importance()).collect();
+            let grad: Vec<Vec<f64>> = of.iter().map(|e| e.gradient_x_input.clone()).collect();
+            let att: Vec<Vec<f64>> = of.iter().map(|e| e.attention.clone()).collect();
+            ModelAgreement {
+                rbp: rbp.to_string(),
+                gradient: agreement(&ism, &grad),
+                attention: agreement(&ism, &att),
+            }
+        })
+        .collect()
+}
+
+/// Motifs of every model from the test-part positives of its own set, with
+/// importance as `cfg.importance` says.
 pub fn zoo_motifs(
     reg: &Registry,
     models: &[ScanModel],
@@ -157,12 +200,19 @@ pub fn zoo_motifs(
         let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
         let base = (k * cfg.windows) as u64;
         bar.set_message(m.name.clone());
-        let found = find_motifs(
-            &refs,
-            |w| m.predictor.predict(w),
-            cfg,
-            |done| bar.set_position(base + done as u64),
-        )?;
+        let p = &m.predictor;
+        let found = match cfg.importance {
+            Importance::Ism => find_motifs(
+                &refs,
+                |w| p.predict(w),
+                cfg,
+                |done| bar.set_position(base + done as u64),
+            )?,
+            Importance::Gradient => {
+                find_motifs_by_gradient(&refs, |w| p.predict(w), |w| p.gradient_x_input(w), cfg)?
+            }
+        };
+        bar.set_position(base + cfg.windows as u64);
         out.push((m.name.clone(), found));
     }
     bar.finish_and_clear();

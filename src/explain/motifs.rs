@@ -16,11 +16,26 @@ use super::ism::{Mutagenesis, BASES};
 use super::ExplainError;
 use crate::data::shuffle::dinucleotide_shuffle;
 
+/// How a window's per-nucleotide importance is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Importance {
+    /// In-silico mutagenesis: the mean fall of P(bound) over the three
+    /// substitutions at each position (303 forward passes per window).
+    #[default]
+    Ism,
+    /// Gradient x input of the log-odds, summed over each position's
+    /// descriptor columns (one backward pass per window; first order).
+    Gradient,
+}
+
 /// How motifs are found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MotifConfig {
     /// Windows explained: the highest-scoring positives of the test part.
     pub windows: usize,
+    /// How their importance is computed.
+    pub importance: Importance,
     /// Width of the segment cut from each window, where its importance sums highest.
     pub segment: usize,
     /// Shortest k-mer counted.
@@ -39,6 +54,7 @@ impl Default for MotifConfig {
     fn default() -> Self {
         MotifConfig {
             windows: 200,
+            importance: Importance::Ism,
             segment: 12,
             k_min: 4,
             k_max: 7,
@@ -77,10 +93,11 @@ impl MotifConfig {
     }
 }
 
-/// The `width`-nt stretch of a window whose importance sums highest, and
+/// The `width`-nt stretch of a window whose `importance` sums highest, and
 /// where it starts.
-pub fn important_segment(m: &Mutagenesis, width: usize) -> (usize, &[u8]) {
-    let imp = m.importance();
+pub fn important_segment<'a>(seq: &'a [u8], importance: &[f64], width: usize) -> (usize, &'a [u8]) {
+    assert_eq!(seq.len(), importance.len(), "one importance per position");
+    let imp = importance;
     let width = width.min(imp.len());
     let mut best = (f64::NEG_INFINITY, 0);
     let mut sum: f64 = imp[..width].iter().sum();
@@ -92,7 +109,7 @@ pub fn important_segment(m: &Mutagenesis, width: usize) -> (usize, &[u8]) {
             best = (sum, start);
         }
     }
-    (best.1, &m.seq[best.1..best.1 + width])
+    (best.1, &seq[best.1..best.1 + width])
 }
 
 /// One k-mer's enrichment in the important segments.
@@ -244,6 +261,12 @@ pub fn information_columns(pwm: &[[f64; 4]]) -> Vec<[f64; 4]> {
 #[derive(Debug, Clone)]
 pub struct Motifs {
     /// The windows explained, best-scoring first.
+    pub windows: Vec<Vec<u8>>,
+    /// Their P(bound).
+    pub p_bound: Vec<f64>,
+    /// Their per-nucleotide importance, as `MotifConfig::importance` says.
+    pub importance: Vec<Vec<f64>>,
+    /// Their full mutagenesis (empty unless the importance is [`Importance::Ism`]).
     pub maps: Vec<Mutagenesis>,
     /// Each window's important segment (start, bases).
     pub segments: Vec<(usize, Vec<u8>)>,
@@ -264,9 +287,11 @@ impl Motifs {
     }
 }
 
-/// Motifs of one model: score `positives`, explain the `cfg.windows`
-/// highest-scoring ones by mutagenesis, and count k-mers in their important
-/// segments. `score` is the model, as in [`super::mutagenesis`].
+/// Motifs of one model by in-silico mutagenesis: score `positives`, explain
+/// the `cfg.windows` highest-scoring ones, and count k-mers in their
+/// important segments. `score` is the model, as in [`super::mutagenesis`].
+/// `cfg.importance` must be [`Importance::Ism`]; see
+/// [`find_motifs_by_gradient`] for the other.
 pub fn find_motifs<E>(
     positives: &[&[u8]],
     mut score: impl FnMut(&[&[u8]]) -> Result<Vec<f64>, E>,
@@ -277,19 +302,70 @@ where
     ExplainError: From<E>,
 {
     cfg.check()?;
+    if cfg.importance != Importance::Ism {
+        return Err(ExplainError::Config(
+            "find_motifs computes importance by mutagenesis; use find_motifs_by_gradient".into(),
+        ));
+    }
+    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows)?;
+    let refs: Vec<&[u8]> = chosen.iter().map(Vec::as_slice).collect();
+    let maps = super::mutagenesis(&refs, &mut score, after_call)?;
+    let importance = maps.iter().map(Mutagenesis::importance).collect();
+    Ok(assemble(chosen, p_bound, importance, maps, cfg))
+}
+
+/// Motifs of one model by gradient x input: as [`find_motifs`], with each
+/// window's importance from `gradient` (windows in, one track per window
+/// out: a [`crate::train::Predictor`]'s `gradient_x_input`).
+pub fn find_motifs_by_gradient<E, T: AsRef<[f64]>>(
+    positives: &[&[u8]],
+    mut score: impl FnMut(&[&[u8]]) -> Result<Vec<f64>, E>,
+    mut gradient: impl FnMut(&[&[u8]]) -> Result<Vec<T>, E>,
+    cfg: &MotifConfig,
+) -> Result<Motifs, ExplainError>
+where
+    ExplainError: From<E>,
+{
+    cfg.check()?;
+    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows)?;
+    let refs: Vec<&[u8]> = chosen.iter().map(Vec::as_slice).collect();
+    let importance = gradient(&refs)?
+        .iter()
+        .map(|t| t.as_ref().to_vec())
+        .collect();
+    Ok(assemble(chosen, p_bound, importance, Vec::new(), cfg))
+}
+
+/// The `n` highest-scoring windows, best first (ties by input order), and their scores.
+#[allow(clippy::type_complexity)]
+fn best_windows<E>(
+    positives: &[&[u8]],
+    score: &mut impl FnMut(&[&[u8]]) -> Result<Vec<f64>, E>,
+    n: usize,
+) -> Result<(Vec<Vec<u8>>, Vec<f64>), E> {
     let probs = score(positives)?;
     let mut order: Vec<usize> = (0..positives.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
-    let chosen: Vec<&[u8]> = order
+    order.truncate(n);
+    Ok((
+        order.iter().map(|&i| positives[i].to_vec()).collect(),
+        order.iter().map(|&i| probs[i]).collect(),
+    ))
+}
+
+/// Segments, k-mers and the weight matrix from windows and their importance.
+fn assemble(
+    windows: Vec<Vec<u8>>,
+    p_bound: Vec<f64>,
+    importance: Vec<Vec<f64>>,
+    maps: Vec<Mutagenesis>,
+    cfg: &MotifConfig,
+) -> Motifs {
+    let segments: Vec<(usize, Vec<u8>)> = windows
         .iter()
-        .take(cfg.windows)
-        .map(|&i| positives[i])
-        .collect();
-    let maps = super::mutagenesis(&chosen, &mut score, after_call)?;
-    let segments: Vec<(usize, Vec<u8>)> = maps
-        .iter()
-        .map(|m| {
-            let (start, s) = important_segment(m, cfg.segment);
+        .zip(&importance)
+        .map(|(w, imp)| {
+            let (start, s) = important_segment(w, imp, cfg.segment);
             (start, s.to_vec())
         })
         .collect();
@@ -299,12 +375,15 @@ where
         .first()
         .map(|best| weight_matrix(&cut, best.kmer.as_bytes(), cfg.flank))
         .unwrap_or_default();
-    Ok(Motifs {
+    Motifs {
+        windows,
+        p_bound,
+        importance,
         maps,
         segments,
         kmers,
         pwm,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -409,8 +488,62 @@ mod tests {
             p_ref: 0.9,
             delta,
         };
-        assert_eq!(important_segment(&m, 5), (4, b"ACCCC".as_slice()));
-        assert_eq!(important_segment(&m, 3), (6, b"CCC".as_slice()));
+        let imp = m.importance();
+        assert_eq!(important_segment(&m.seq, &imp, 5), (4, b"ACCCC".as_slice()));
+        assert_eq!(important_segment(&m.seq, &imp, 3), (6, b"CCC".as_slice()));
+    }
+
+    /// A toy model that knows its motif: P(bound) is high when UGUAAAUA is
+    /// in the window, and its "gradient" marks exactly those 8 positions.
+    #[test]
+    fn gradient_motifs_find_a_planted_site_and_ism_settings_are_refused() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let wins: Vec<Vec<u8>> = (0..40)
+            .map(|_| {
+                let mut s = random_seq(&mut rng, 101);
+                let at = rng.gen_range(0..=93);
+                s[at..at + 8].copy_from_slice(b"UGUAAAUA");
+                s
+            })
+            .collect();
+        let refs: Vec<&[u8]> = wins.iter().map(Vec::as_slice).collect();
+        let site = |w: &[u8]| w.windows(8).position(|x| x == b"UGUAAAUA");
+        let score = |ws: &[&[u8]]| -> Result<Vec<f64>, std::convert::Infallible> {
+            Ok(ws
+                .iter()
+                .map(|w| if site(w).is_some() { 0.9 } else { 0.1 })
+                .collect())
+        };
+        let gradient = |ws: &[&[u8]]| -> Result<Vec<Vec<f64>>, std::convert::Infallible> {
+            Ok(ws
+                .iter()
+                .map(|w| {
+                    let at = site(w).expect("planted");
+                    (0..w.len())
+                        .map(|i| f64::from(u8::from((at..at + 8).contains(&i))))
+                        .collect()
+                })
+                .collect())
+        };
+        let cfg = MotifConfig {
+            windows: 30,
+            importance: Importance::Gradient,
+            ..Default::default()
+        };
+        let found = find_motifs_by_gradient(&refs, score, gradient, &cfg).unwrap();
+        assert_eq!((found.windows.len(), found.maps.len()), (30, 0));
+        assert!(found
+            .segments
+            .iter()
+            .all(|(_, s)| s.windows(8).any(|x| x == b"UGUAAAUA")));
+        assert!(found
+            .top(5, 3)
+            .iter()
+            .any(|e| b"UGUAAAUA".windows(5).any(|x| x == e.kmer.as_bytes())));
+        assert!(matches!(
+            find_motifs(&refs, score, &cfg, |_| {}),
+            Err(ExplainError::Config(_))
+        ));
     }
 
     #[test]

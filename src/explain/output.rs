@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{information_columns, known_motif, ExplainError, Motifs, Mutagenesis, BASES};
+use super::{
+    information_columns, known_motif, ExplainError, Motifs, Mutagenesis, BASES, TOP_POSITIONS,
+};
 use crate::output::{write_atomic, DirLock};
-use crate::plots::{save_html, sequence_logo};
+use crate::plots::{save_html, sequence_logo, sequence_logo_svg};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExplainError + '_ {
     move |source| ExplainError::Io {
@@ -40,12 +42,21 @@ pub struct Explained {
     pub id: String,
     /// Its mutagenesis.
     pub map: Mutagenesis,
+    /// Its gradient x input, per position (see
+    /// [`crate::train::Predictor::gradient_x_input`]).
+    pub gradient_x_input: Vec<f64>,
+    /// The first block's attention projected to positions (see
+    /// [`crate::train::Predictor::attention_on_positions`]; not an importance).
+    pub attention: Vec<f64>,
 }
 
-/// Write the mutagenesis of windows into `out`: `importance.tsv` (one row
-/// per window, model and position: the four probability changes and the
-/// importance) and, for the first `figures` of them, an importance logo
-/// `logos/<rbp>.<record>.<id>.html`. Returns the files written.
+/// Write the explanations of windows into `out`: `importance.tsv` (one row
+/// per window, model and position: the four probability changes, the
+/// importance, the gradient x input and the projected attention),
+/// `agreement.tsv` (per model, how well the last two agree with the
+/// mutagenesis; see [`super::agreement()`]) and, for the first `figures`
+/// of them, an importance logo `logos/<rbp>.<record>.<id>.html` and `.svg`.
+/// Returns the files written.
 pub fn write_explanations(
     out: &Path,
     items: &[Explained],
@@ -57,13 +68,16 @@ pub fn write_explanations(
     write_atomic(&table, |w| {
         writeln!(
             w,
-            "record\tid\trbp\tposition\tbase\tp_bound\tdelta_A\tdelta_C\tdelta_G\tdelta_U\timportance"
+            "record\tid\trbp\tposition\tbase\tp_bound\tdelta_A\tdelta_C\tdelta_G\tdelta_U\timportance\tgradient_x_input\tattention_projected"
         )?;
-        for Explained { rbp, record, id, map: m } in items {
-            for (i, (d, imp)) in m.delta.iter().zip(m.importance()).enumerate() {
+        for e in items {
+            let (Explained { rbp, record, id, .. }, m) = (e, &e.map);
+            let rows = m.delta.iter().zip(m.importance());
+            let rows = rows.zip(&e.gradient_x_input).zip(&e.attention);
+            for (i, (((d, imp), g), a)) in rows.enumerate() {
                 writeln!(
                     w,
-                    "{record}\t{id}\t{rbp}\t{}\t{}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{imp:.5}",
+                    "{record}\t{id}\t{rbp}\t{}\t{}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{:.5}\t{imp:.5}\t{g:.5}\t{a:.5}",
                     i + 1,
                     m.seq[i] as char,
                     m.p_ref,
@@ -77,12 +91,40 @@ pub fn write_explanations(
         Ok(())
     })
     .map_err(io(&table))?;
-    let mut written = vec![table];
+    let agree = out.join("agreement.tsv");
+    write_atomic(&agree, |w| {
+        let k = TOP_POSITIONS;
+        writeln!(
+            w,
+            "rbp\twindows\tgradient_pearson_mean\tgradient_pearson_median\tgradient_spearman_mean\t\
+             gradient_top{k}_overlap\tattention_pearson_mean\tattention_spearman_mean\tattention_top{k}_overlap"
+        )?;
+        for m in super::explained_agreement(items) {
+            let (g, a) = (m.gradient, m.attention);
+            writeln!(
+                w,
+                "{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+                m.rbp,
+                g.windows,
+                g.pearson_mean,
+                g.pearson_median,
+                g.spearman_mean,
+                g.top_overlap,
+                a.pearson_mean,
+                a.spearman_mean,
+                a.top_overlap
+            )?;
+        }
+        Ok(())
+    })
+    .map_err(io(&agree))?;
+    let mut written = vec![table, agree];
     for Explained {
         rbp,
         record,
         id,
         map: m,
+        ..
     } in items.iter().take(figures)
     {
         let path = out.join("logos").join(format!(
@@ -94,12 +136,12 @@ pub fn write_explanations(
             "{rbp} on {id}: P(bound) {:.3}; letter height = mean fall of P(bound) when the base is changed",
             m.p_ref
         );
-        save_html(
-            &sequence_logo(&m.logo_columns(), 1, &title, "importance"),
-            &path,
-        )
-        .map_err(io(&path))?;
-        written.push(path);
+        let columns = m.logo_columns();
+        save_html(&sequence_logo(&columns, 1, &title, "importance"), &path).map_err(io(&path))?;
+        let svg = path.with_extension("svg");
+        let text = sequence_logo_svg(&columns, 1, &title, "importance");
+        write_atomic(&svg, |w| w.write_all(text.as_bytes())).map_err(io(&svg))?;
+        written.extend([path, svg]);
     }
     Ok(written)
 }
@@ -161,8 +203,8 @@ pub fn motif_rows(rbp: &str, found: &Motifs, top: usize) -> Vec<MotifRow> {
 }
 
 /// Write the motif table `motifs.tsv` and, per RBP, its weight matrix
-/// (`<rbp>.pwm.tsv`, base frequencies) and logo (`<rbp>.logo.html`, in
-/// bits) into `out`. Returns the files written.
+/// (`<rbp>.pwm.tsv`, base frequencies) and logo (`<rbp>.logo.html` and
+/// `.svg`, in bits) into `out`. Returns the files written.
 pub fn write_motifs(
     out: &Path,
     rows: &[MotifRow],
@@ -218,12 +260,13 @@ pub fn write_motifs(
             best.segments,
             m.segments.len()
         );
-        save_html(
-            &sequence_logo(&information_columns(&m.pwm), 1, &title, "bits"),
-            &logo_path,
-        )
-        .map_err(io(&logo_path))?;
-        written.extend([pwm_path, logo_path]);
+        let columns = information_columns(&m.pwm);
+        save_html(&sequence_logo(&columns, 1, &title, "bits"), &logo_path)
+            .map_err(io(&logo_path))?;
+        let svg = out.join(format!("{stem}.logo.svg"));
+        let text = sequence_logo_svg(&columns, 1, &title, "bits");
+        write_atomic(&svg, |w| w.write_all(text.as_bytes())).map_err(io(&svg))?;
+        written.extend([pwm_path, logo_path, svg]);
     }
     Ok(written)
 }

@@ -9,15 +9,19 @@
 
 use dfdx::nn::modules::Repeated;
 use dfdx::nn::{BuildModule, BuildOnDevice, ModuleVisitor, TensorCollection, TensorOptions};
-use dfdx::prelude::{Device, NoneTape, OwnedTape, Rank1, Tape, Tensor};
+use dfdx::prelude::{Device, NoneTape, OwnedTape, Rank0, Rank1, Tape, Tensor, TensorFrom, Trace};
 use dfdx::shapes::HasShape;
 use dfdx::tensor_ops::BroadcastTo;
+use dfdx::tensor_ops::{Backward, SumTo};
 
 use super::attention::AttentionMap;
 use super::block::{TransformerBlock, TransformerBlockBuilder};
 use super::head::{Head, HeadBuilder};
 use super::view_encoder::{ViewEncoder, ViewEncoderBuilder};
-use super::{Elem, Logits, ModelConfig, Tokens, ViewInput, KNFP_DIM, VEC_DIM, WIDTH};
+use super::{
+    Elem, Logits, ModelConfig, Tokens, ViewInput, HEADS, KNFP_DIM, POSITIONS, TOKENS, VEC_DIM,
+    WIDTH,
+};
 
 /// All learned parameters (what the optimiser updates and checkpoints hold).
 #[derive(Debug, Clone)]
@@ -264,6 +268,117 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         batch: &ViewBatch<BERT, D>,
     ) -> Result<Logits<D, NoneTape>, ViewMismatch> {
         Ok(self.trunk(self.tokens_eval(batch)?, false))
+    }
+
+    /// Gradient x input, per window and position (evaluation mode): the
+    /// derivative of the window's log-odds of binding (`logit_bound -
+    /// logit_not_bound`) with respect to every descriptor value, times that
+    /// value, summed over the position's columns in every view. A
+    /// first-order estimate of what each position contributes, from one
+    /// backward pass (in-silico mutagenesis needs 303 forward passes).
+    ///
+    /// Windows do not interact in evaluation mode (BatchNorm uses its running
+    /// statistics), so the gradient of the batch's summed log-odds is each
+    /// window's own.
+    pub fn gradient_x_input(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Vec<[f64; POSITIONS]>, ViewMismatch> {
+        self.check_views(batch)?;
+        let p = &self.params;
+        // Each input gets its own tape; the sums below merge them into one.
+        let mut acc = None;
+        if let Some(x) = &batch.knfp {
+            acc = add_view(acc, p.knfp.forward_eval_traced(x.leaky_trace()));
+        }
+        if let Some(x) = &batch.vec {
+            acc = add_view(acc, p.vec.forward_eval_traced(x.leaky_trace()));
+        }
+        if let Some(x) = &batch.bert {
+            acc = add_view(acc, p.bert.forward_eval_traced(x.leaky_trace()));
+        }
+        let logits = self.trunk(self.fuse(acc), false);
+        let shape = *logits.shape();
+        let log_odds = logits
+            .device()
+            .tensor([-1.0 as Elem, 1.0])
+            .broadcast_like(&shape);
+        let grads = (logits * log_odds).sum::<Rank0, _>().backward();
+        let mut out = vec![[0.0; POSITIONS]; shape.0];
+        let mut add = |x: &[Elem], g: &[Elem], width: usize| {
+            for (i, (xs, gs)) in x.chunks(width).zip(g.chunks(width)).enumerate() {
+                let dot: f64 = xs.iter().zip(gs).map(|(&a, &b)| a as f64 * b as f64).sum();
+                out[i / POSITIONS][i % POSITIONS] += dot;
+            }
+        };
+        if let Some(x) = &batch.knfp {
+            add(&x.as_vec(), &grads.get(x).as_vec(), KNFP_DIM);
+        }
+        if let Some(x) = &batch.vec {
+            add(&x.as_vec(), &grads.get(x).as_vec(), VEC_DIM);
+        }
+        if let Some(x) = &batch.bert {
+            add(&x.as_vec(), &grads.get(x).as_vec(), BERT);
+        }
+        Ok(out)
+    }
+
+    /// Attention projected back to nucleotides, per window (evaluation
+    /// mode): the attention each of the 128 tokens receives in the first
+    /// block (mean over heads and queries), spread over the 101 positions
+    /// in proportion to `|position_mix[token, position]|`, averaged over the
+    /// views the network reads. Each window's values sum to 1.
+    ///
+    /// What it is: where the tokens the model attends to draw their input
+    /// from. What it is not: an importance. It ignores BatchNorm, the ReLU,
+    /// the signs of the mixing weights and everything after the first
+    /// attention, and says nothing about whether a base helps or hurts; see
+    /// [`gradient_x_input`](Self::gradient_x_input) and mutagenesis for that.
+    pub fn attention_on_positions(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Vec<[f64; POSITIONS]>, ViewMismatch> {
+        let maps = self.attention_maps(batch)?;
+        let Some(first) = maps.first() else {
+            return Ok(Vec::new());
+        };
+        let n = first.shape().0;
+        // Attention received per token: mean over heads and queries.
+        let a = first.as_vec();
+        let mut received = vec![[0.0f64; TOKENS]; n];
+        for (row, q) in a.chunks(TOKENS).enumerate() {
+            let b = row / (HEADS * TOKENS);
+            for (k, &w) in q.iter().enumerate() {
+                received[b][k] += w as f64 / (HEADS * TOKENS) as f64;
+            }
+        }
+        // Each token's share of each position, per view read.
+        let v = self.config.views;
+        let mixes: Vec<Vec<Elem>> = [
+            (v.knfp, &self.params.knfp.position_mix),
+            (v.vec, &self.params.vec.position_mix),
+            (v.bert, &self.params.bert.position_mix),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, m)| m.as_vec())
+        .collect();
+        let mut out = vec![[0.0; POSITIONS]; n];
+        for mix in &mixes {
+            for (k, row) in mix.chunks(POSITIONS).enumerate() {
+                let total: f64 = row.iter().map(|w| w.abs() as f64).sum();
+                if total == 0.0 {
+                    continue;
+                }
+                for (b, o) in out.iter_mut().enumerate() {
+                    let share = received[b][k] / total / mixes.len() as f64;
+                    for (pos, w) in row.iter().enumerate() {
+                        o[pos] += share * w.abs() as f64;
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Attention weights of every block for a batch (evaluation mode),

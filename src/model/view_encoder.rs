@@ -14,7 +14,8 @@ use dfdx::nn::{
     BuildModule, BuildOnDevice, Module, ModuleMut, ModuleVisitor, TensorCollection, TensorOptions,
 };
 use dfdx::prelude::{Axes3, Const, Device, NoneTape, OwnedTape, Rank2, Tape, Tensor};
-use dfdx::tensor_ops::{PermuteTo, TryMatMul};
+use dfdx::shapes::HasShape;
+use dfdx::tensor_ops::{BroadcastTo, PermuteTo, TryMatMul};
 use rand_distr::Uniform;
 
 use super::{Tokens, POSITIONS, TOKENS, WIDTH};
@@ -97,6 +98,26 @@ impl<const V: usize, D: Device<Elem>> ViewEncoder<V, Elem, D> {
         let h = self.mix(x);
         let h = self.norm.forward_mut(h).relu();
         per_token(h, |r| self.project.forward(r))
+    }
+
+    /// Inference forward on an input that carries a gradient tape, for the
+    /// gradient of a prediction with respect to the descriptor values
+    /// (gradient x input). dfdx's inference BatchNorm accepts only untaped
+    /// input, so its running-statistics affine map is written out here in
+    /// the same operations and order, `(h - mean) * (scale / sqrt(var + eps))
+    /// + bias`: the values equal [`forward_eval`](Self::forward_eval)'s.
+    pub fn forward_eval_traced<T: Tape<Elem, D>>(
+        &self,
+        x: Tensor<(usize, Const<POSITIONS>, Const<V>), Elem, D, T>,
+    ) -> Tokens<D, T> {
+        let h = self.mix(x);
+        let shape = *h.shape();
+        let bn = &self.norm;
+        let std = (bn.running_var.clone() + bn.epsilon as Elem).sqrt();
+        let scale = (bn.scale.clone() / std).broadcast_like(&shape);
+        let h = (h - bn.running_mean.clone().broadcast_like(&shape)) * scale
+            + bn.bias.clone().broadcast_like(&shape);
+        per_token(h.relu(), |r| self.project.forward(r))
     }
 
     /// Inference forward: BatchNorm uses its running statistics.

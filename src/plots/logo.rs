@@ -35,44 +35,30 @@ pub fn sequence_logo(
     title: &str,
     y_title: &str,
 ) -> Plot {
-    let mut shapes = Vec::new();
-    let (mut top, mut bottom) = (0.0f64, 0.0f64);
-    let mut hover = Vec::with_capacity(columns.len());
-    for (i, col) in columns.iter().enumerate() {
-        let x0 = (first_position + i) as f64 - 0.45;
-        let mut order: Vec<usize> = (0..4)
-            .filter(|&b| col[b].is_finite() && col[b] != 0.0)
-            .collect();
-        // Smallest magnitude nearest zero, so the letter that matters most is the easiest to read.
-        order.sort_by(|&a, &b| col[a].abs().total_cmp(&col[b].abs()));
-        let (mut up, mut down) = (0.0, 0.0);
-        for b in order {
-            let h = col[b];
-            let y0 = if h > 0.0 { up } else { down + h };
-            if h > 0.0 {
-                up += h;
-            } else {
-                down += h;
-            }
-            shapes.push(
-                Shape::new()
-                    .shape_type(ShapeType::Path)
-                    .path(letter_path(b, x0, y0, 0.9, h.abs()))
-                    .fill_color(COLORS[b])
-                    .line(ShapeLine::new().width(0.0)),
-            );
-        }
-        top = top.max(up);
-        bottom = bottom.min(down);
-        hover.push(
+    let stack = Stack::of(columns);
+    let shapes: Vec<Shape> = stack
+        .letters
+        .iter()
+        .map(|l| {
+            let x0 = (first_position + l.column) as f64 - 0.45;
+            Shape::new()
+                .shape_type(ShapeType::Path)
+                .path(letter_path(l.base, x0, l.y0, 0.9, l.height))
+                .fill_color(COLORS[l.base])
+                .line(ShapeLine::new().width(0.0))
+        })
+        .collect();
+    let hover: Vec<String> = columns
+        .iter()
+        .map(|col| {
             LOGO_BASES
                 .iter()
                 .zip(col)
                 .map(|(c, h)| format!("{c} {h:.3}"))
                 .collect::<Vec<_>>()
-                .join(", "),
-        );
-    }
+                .join(", ")
+        })
+        .collect();
     let xs: Vec<f64> = (0..columns.len())
         .map(|i| (first_position + i) as f64)
         .collect();
@@ -86,6 +72,7 @@ pub fn sequence_logo(
             .name("heights")
             .show_legend(false),
     );
+    let (top, bottom) = (stack.top, stack.bottom);
     let pad = 0.05 * (top - bottom).max(1e-9);
     let last = (first_position + columns.len()) as f64;
     plot.set_layout(
@@ -106,6 +93,197 @@ pub fn sequence_logo(
             .height(320),
     );
     plot
+}
+
+/// The same logo as [`sequence_logo`], as a standalone SVG document: the
+/// letters as filled paths, a zero line, a y axis with ticks and the
+/// positions below. Needs no browser (the `static-export` route does), so
+/// `circssnn explain` and `motifs` write it beside every HTML logo.
+///
+/// ```
+/// use circssnn::plots::sequence_logo_svg;
+/// let svg = sequence_logo_svg(&[[0.0, 0.0, 0.2, 1.5], [1.0, -0.3, 0.0, 0.0]], 1, "toy", "bits");
+/// assert!(svg.starts_with("<svg") && svg.matches("<path").count() == 4);
+/// ```
+pub fn sequence_logo_svg(
+    columns: &[[f64; 4]],
+    first_position: usize,
+    title: &str,
+    y_title: &str,
+) -> String {
+    use std::fmt::Write;
+    // Pixel layout: margins for the title, the y axis and the positions.
+    let (left, right, top_m, bottom_m, col_w, plot_h) = (64.0, 16.0, 36.0, 40.0, 20.0, 200.0);
+    let stack = Stack::of(columns);
+    let (hi, lo) = (stack.top, stack.bottom);
+    let span = (hi - lo).max(1e-9) * 1.05;
+    let (hi, lo) = (hi + 0.025 * span, lo - 0.025 * span);
+    // Wide enough for the title too (~8 px per character at 14 px).
+    let width = (left + right + col_w * columns.len() as f64)
+        .max(left + right + 8.0 * title.chars().count() as f64);
+    let height = top_m + plot_h + bottom_m;
+    let y_px = |y: f64| top_m + (hi - y) / (hi - lo) * plot_h;
+    let x_px = |col: f64| left + col * col_w;
+    let esc = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"Helvetica, Arial, sans-serif\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"22\" font-size=\"14\">{}</text>\n",
+        esc(title)
+    );
+    for l in &stack.letters {
+        // Letters are outlines in the unit box; map them into pixels (y grows downwards).
+        let mut d = String::new();
+        for ring in glyph(l.base) {
+            for (k, (u, v)) in ring.iter().enumerate() {
+                let x = x_px(l.column as f64 + 0.05 + 0.9 * u);
+                let y = y_px(l.y0 + v * l.height);
+                let _ = write!(d, "{}{x:.2},{y:.2} ", if k == 0 { 'M' } else { 'L' });
+            }
+            d.push_str("Z ");
+        }
+        let _ = writeln!(
+            svg,
+            "<path d=\"{}\" fill=\"{}\"/>",
+            d.trim_end(),
+            COLORS[l.base]
+        );
+    }
+    let (x0, x1) = (x_px(0.0), x_px(columns.len() as f64));
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{x0}\" x2=\"{x1:.1}\" y1=\"{z:.2}\" y2=\"{z:.2}\" stroke=\"#888\" stroke-width=\"0.8\"/>\n\
+         <line x1=\"{x0}\" x2=\"{x0}\" y1=\"{t}\" y2=\"{b}\" stroke=\"black\" stroke-width=\"1\"/>",
+        z = y_px(0.0),
+        t = top_m,
+        b = top_m + plot_h
+    );
+    for tick in ticks(lo, hi) {
+        let y = y_px(tick);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{}\" x2=\"{x0}\" y1=\"{y:.2}\" y2=\"{y:.2}\" stroke=\"black\"/>\
+             <text x=\"{}\" y=\"{:.2}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+            x0 - 4.0,
+            x0 - 6.0,
+            y + 4.0,
+            trim_number(tick)
+        );
+    }
+    let every = if columns.len() > 40 {
+        10
+    } else if columns.len() > 15 {
+        5
+    } else {
+        1
+    };
+    for i in 0..columns.len() {
+        let pos = first_position + i;
+        if pos.is_multiple_of(every) || i == 0 {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{pos}</text>",
+                x_px(i as f64 + 0.5),
+                top_m + plot_h + 16.0
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\">position</text>\n\
+         <text transform=\"translate(16,{:.1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">{}</text>\n</svg>\n",
+        (x0 + x1) / 2.0,
+        top_m + plot_h + 34.0,
+        top_m + plot_h / 2.0,
+        esc(y_title)
+    );
+    svg
+}
+
+/// About five round tick values between `lo` and `hi`.
+fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// A tick label without float noise (`0.30000000000000004` -> `0.3`).
+fn trim_number(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+/// One letter of a logo: its column, base, bottom edge and height (> 0).
+struct Letter {
+    column: usize,
+    base: usize,
+    y0: f64,
+    height: f64,
+}
+
+/// The letters of a logo, stacked: per column, positive heights above
+/// zero with the tallest on top, negative ones below with the most
+/// negative at the bottom; and the stack's extent.
+struct Stack {
+    letters: Vec<Letter>,
+    top: f64,
+    bottom: f64,
+}
+
+impl Stack {
+    fn of(columns: &[[f64; 4]]) -> Self {
+        let mut letters = Vec::new();
+        let (mut top, mut bottom) = (0.0f64, 0.0f64);
+        for (column, col) in columns.iter().enumerate() {
+            let mut order: Vec<usize> = (0..4)
+                .filter(|&b| col[b].is_finite() && col[b] != 0.0)
+                .collect();
+            // Smallest magnitude nearest zero, so the letter that matters most is the easiest to read.
+            order.sort_by(|&a, &b| col[a].abs().total_cmp(&col[b].abs()));
+            let (mut up, mut down) = (0.0, 0.0);
+            for base in order {
+                let h = col[base];
+                let y0 = if h > 0.0 { up } else { down + h };
+                if h > 0.0 {
+                    up += h;
+                } else {
+                    down += h;
+                }
+                letters.push(Letter {
+                    column,
+                    base,
+                    y0,
+                    height: h.abs(),
+                });
+            }
+            top = top.max(up);
+            bottom = bottom.min(down);
+        }
+        Stack {
+            letters,
+            top,
+            bottom,
+        }
+    }
 }
 
 /// One letter as an SVG path in data coordinates: the outline of
@@ -211,6 +389,32 @@ mod tests {
             area2(&g[0]) * area2(&g[1]) > 0.0,
             "the G's bar must fill where it meets the bowl"
         );
+    }
+
+    #[test]
+    fn svg_logo_draws_the_same_letters_inside_its_frame() {
+        let cols = [[0.1, 0.5, -0.2, 0.0], [0.0, 0.0, 0.0, 1.2]];
+        let svg = sequence_logo_svg(&cols, 10, "a <b> & c", "importance");
+        assert_eq!(svg.matches("<path").count(), 4);
+        assert!(svg.contains("a &lt;b&gt; &amp; c") && svg.trim_end().ends_with("</svg>"));
+        // Every path point lies inside the drawing.
+        let nums: Vec<f64> = svg
+            .split("d=\"")
+            .skip(1)
+            .flat_map(|p| {
+                p.split('"')
+                    .next()
+                    .unwrap()
+                    .split(['M', 'L', 'Z', ' ', ','])
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.parse::<f64>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(nums.iter().all(|&v| (0.0..=300.0).contains(&v)), "{nums:?}");
+        assert_eq!(ticks(-0.2, 1.2), vec![0.0, 0.5, 1.0]);
+        assert_eq!(ticks(0.0, 2.0), vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(trim_number(0.30000000000000004), "0.3");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use export::save_html;
 #[cfg(feature = "static-export")]
 pub use export::{save_image, ImageFormat};
 pub use heatmap::attention_heatmap;
-pub use logo::{sequence_logo, LOGO_BASES};
+pub use logo::{sequence_logo, sequence_logo_svg, LOGO_BASES};
 pub use violin::Violin;
 
 use plotly::layout::Axis;

@@ -16,18 +16,23 @@ use std::path::{Path, PathBuf};
 
 use dfdx::prelude::Device;
 
+use super::batch::make_batch;
 use super::checkpoint::{load_checkpoint, load_meta, CheckpointMeta};
 use super::{predict_proba, Descriptors, DeviceKind, TrainError};
 use crate::data::{LengthPolicy, Registry};
 use crate::eval::{binary_metrics, BinaryMetrics};
 use crate::features::learned::{DescriptorModels, Learned};
 use crate::features::Descriptor;
-use crate::model::CircSsnn;
+use crate::model::{CircSsnn, POSITIONS};
 use crate::nn::Elem;
 use crate::{with_bert_shape, with_depth, with_device};
 
 /// Windows scored per forward pass (memory only; results do not depend on it).
 const SCORE_BATCH: usize = 256;
+/// Windows per backward pass of [`Predictor::gradient_x_input`] (the tape
+/// keeps every intermediate gradient, ~20 MB per window) and per call of
+/// [`Predictor::attention_on_positions`].
+const GRADIENT_BATCH: usize = 32;
 
 /// One descriptor view of a batch of windows, as the network reads it:
 /// KNFP, or a learned view named by its model's hash (two networks that read
@@ -56,6 +61,8 @@ trait Scorer {
     fn view_keys(&self) -> Vec<ViewKey>;
     fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32>;
     fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError>;
+    fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
+    fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
 }
 
 struct Loaded<
@@ -95,6 +102,30 @@ where
         };
         let desc = Descriptors::of(&self.learned, views, cached.as_ref().map(|c| c as _));
         predict_proba(&self.net, &self.dev, &desc, seqs, SCORE_BATCH)
+    }
+
+    fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        let views = self.net.config.views;
+        let desc = Descriptors::of(&self.learned, views, None);
+        desc.check(views)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(GRADIENT_BATCH) {
+            let batch = make_batch(&self.dev, &desc, views, chunk)?;
+            out.extend(self.net.gradient_x_input(&batch)?);
+        }
+        Ok(out)
+    }
+
+    fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        let views = self.net.config.views;
+        let desc = Descriptors::of(&self.learned, views, None);
+        desc.check(views)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(GRADIENT_BATCH) {
+            let batch = make_batch(&self.dev, &desc, views, chunk)?;
+            out.extend(self.net.attention_on_positions(&batch)?);
+        }
+        Ok(out)
     }
 
     fn view_keys(&self) -> Vec<ViewKey> {
@@ -233,6 +264,25 @@ impl Predictor {
     /// P(bound) of each 101-nt window (normalised: `A C G U N`).
     pub fn predict(&self, seqs: &[&[u8]]) -> Result<Vec<f64>, TrainError> {
         self.scorer.score(seqs, None, false)
+    }
+
+    /// Gradient x input of each 101-nt window: per position, how much its
+    /// descriptor values push the log-odds of binding up (positive) or
+    /// down, to first order. See [`CircSsnn::gradient_x_input`]; for exact
+    /// effects of each substitution use [`crate::explain::mutagenesis`].
+    pub fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        self.scorer.gradient_x_input(seqs)
+    }
+
+    /// The first block's attention projected back to the 101 positions of
+    /// each window (sums to 1 per window). Where the attended tokens draw
+    /// their input from, not an importance: see
+    /// [`CircSsnn::attention_on_positions`].
+    pub fn attention_on_positions(
+        &self,
+        seqs: &[&[u8]],
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        self.scorer.attention_on_positions(seqs)
     }
 
     /// P(bound) of `seqs`, with the BERT view of all `windows` of a set
