@@ -1,7 +1,8 @@
 //! Throughput of every stage, as `circssnn bench` prints it and a notebook
 //! reads it: reading FASTA, KNFP and k-mer counting on a set's windows; the
 //! network's training and inference windows/s per profile
-//! ([`crate::train::throughput`]); the BERT descriptor's windows/s.
+//! ([`crate::train::throughput`]); the BERT descriptor's windows/s; and
+//! explaining windows by mutagenesis and by gradient x input.
 //!
 //! Speed targets live here and in `bench/` (against PyTorch), never in timed
 //! unit tests.
@@ -109,6 +110,9 @@ pub struct BenchReport {
     pub network: Vec<Throughput>,
     /// The BERT descriptor per profile (`small 128/4/4/512`, ...).
     pub bert: Vec<Rate>,
+    /// Explaining windows with the KNFP network: mutagenesis and gradient x
+    /// input (small profile only).
+    pub explain: Vec<Rate>,
 }
 
 /// Run `f` (which processes `items` items) until `min` has passed; items/s.
@@ -165,6 +169,7 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
     let p = cfg.profiles;
     let mut network = Vec::new();
     let mut bert = Vec::new();
+    let mut explain = Vec::new();
     with_device!(cfg.device, 0, dev: Dev => {
         if p.small() {
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, cfg.steps)?);
@@ -173,6 +178,7 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
                 stage: "small 128/4/4/512".into(),
                 per_s: bert_rate::<128, 4, 4, 512, Dev>(&dev, &seqs, 64, min),
             });
+            explain = explain_rates(&dev, &seqs, min)?;
         }
         if p.paper() {
             network.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, cfg.steps)?);
@@ -189,7 +195,58 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
         pipeline,
         network,
         bert,
+        explain,
     })
+}
+
+/// Windows/s of explaining windows with a randomly initialised KNFP
+/// network (the speed does not depend on the weights): in-silico
+/// mutagenesis (304 forward passes per window, batched as
+/// [`crate::explain::mutagenesis`] does) and gradient x input (one forward
+/// and backward pass per window, batches of 32).
+fn explain_rates<Dev: dfdx::prelude::Device<f32>>(
+    dev: &Dev,
+    seqs: &[&[u8]],
+    min: Duration,
+) -> Result<Vec<Rate>, TrainError> {
+    use crate::model::{CircSsnn, ModelConfig};
+    use crate::train::{make_batch, predict_proba, Descriptors};
+    let net = CircSsnn::<BERT_SMALL, 1, Dev>::new(dev, ModelConfig::default());
+    let desc = Descriptors::knfp_only();
+    let ism_windows = &seqs[..crate::explain::WINDOWS_PER_CALL.min(seqs.len())];
+    let mut failed = None;
+    let ism = rate(ism_windows.len(), min, || {
+        let r = crate::explain::mutagenesis(
+            ism_windows,
+            |w| predict_proba(&net, dev, &desc, w, 256),
+            |_| {},
+        );
+        if let Err(e) = r {
+            failed = Some(e);
+        }
+    });
+    let grad_windows = &seqs[..32.min(seqs.len())];
+    let grad = rate(grad_windows.len(), min, || {
+        match make_batch(dev, &desc, ViewSet::KNFP, grad_windows) {
+            Ok(b) => {
+                std::hint::black_box(net.gradient_x_input(&b).expect("the KNFP view"));
+            }
+            Err(e) => failed = Some(e),
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(vec![
+        Rate {
+            stage: "mutagenesis, KNFP network (304 passes)".into(),
+            per_s: ism,
+        },
+        Rate {
+            stage: "gradient x input, KNFP network".into(),
+            per_s: grad,
+        },
+    ])
 }
 
 /// Windows/s of a randomly initialised `D/L/H/F` BERT descriptor on batches

@@ -73,6 +73,16 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
             println!("{:<26} {:>12.1}", b.stage, b.per_s);
         }
     }
+    if !r.explain.is_empty() {
+        println!(
+            "\nExplaining windows (small profile, KNFP network, random weights), dfdx on {}",
+            cfg.device
+        );
+        println!("{:<40} {:>12}", "method", "windows/s");
+        for e in &r.explain {
+            println!("{:<40} {:>12.1}", e.stage, e.per_s);
+        }
+    }
     if let Some(path) = &args.json {
         circssnn::output::write_atomic(path, |w| {
             serde_json::to_writer_pretty(w, &r.network).map_err(std::io::Error::other)
