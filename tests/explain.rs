@@ -113,6 +113,25 @@ fn pum2_model_points_at_the_pumilio_element_by_gradient() {
     );
 }
 
+/// A known gap, kept runnable (`cargo test --test explain -- --ignored`):
+/// the shipped HNRNPC model (test AUC 0.969) does not point at U tracts.
+/// By gradient x input over 200 windows its top 5-mers are GUUUC, GUAGU,
+/// GGUAG, GAUGG, UGAUG (p ~ 1e-17), the core of one repeated 32-nt element,
+/// UGUUCACUCUGAUGGUAGUUUCUUUUGCUGUG, that 723 of the set's 14,224 positives
+/// contain (GAUGGUAGUUUC) and 1 of its negatives: the best-scoring windows
+/// are those copies, and the model learned the repeat.
+#[test]
+#[ignore = "known gap: the shipped HNRNPC model's top 5-mers are a repeated element of its positives, not U tracts"]
+fn hnrnpc_model_points_at_u_tracts_by_gradient() {
+    let top = gradient_top5("HNRNPC");
+    assert!(
+        top[..3]
+            .iter()
+            .any(|k| k.bytes().filter(|&b| b == b'U').count() >= 4),
+        "no 5-mer with four U among HNRNPC's top three: {top:?}"
+    );
+}
+
 #[test]
 fn qki_model_points_at_the_qki_element_by_gradient() {
     let top = gradient_top5("QKI");

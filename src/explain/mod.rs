@@ -1,7 +1,8 @@
 //! Why a window binds: per-nucleotide importance by in-silico mutagenesis
 //! ([`mutagenesis`]) and by gradient x input
-//! ([`Predictor::gradient_x_input`], with their [`agreement`]), sequence logos of it ([`crate::plots::sequence_logo`]),
-//! and the motifs a model learned, recovered from its own importance
+//! ([`Predictor::gradient_x_input`], with their [`agreement`]), sequence
+//! logos of it ([`crate::plots::sequence_logo`], and as SVG
+//! [`crate::plots::sequence_logo_svg`]), and the motifs a model learned, recovered from its own importance
 //! ([`find_motifs`]) and set beside the motifs known from the literature
 //! ([`known_motif`]).
 //!
