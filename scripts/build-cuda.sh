@@ -2,7 +2,7 @@
 # Build the CUDA-enabled circssnn binary on a machine that has no GPU driver,
 # from PyPI's CUDA 13 wheels (nvcc, runtime headers, cuBLAS, NVRTC).
 #
-#   bash scripts/build-cuda.sh            # -> target/cuda/release/circssnn
+#   bash scripts/build-cuda.sh            # -> target/cuda/release/circssnn (+ circssnn-stripped, cuda-agreement-test)
 #   CUDA_COMPUTE_CAP=90 bash scripts/build-cuda.sh   # sm_90 = H100/H200 (default)
 #
 # With a normal CUDA toolkit and driver installed (nvcc and nvidia-smi on PATH)
@@ -58,4 +58,9 @@ for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "cuda" and m.get("executable"): print(m["executable"])')
 cp "$TEST_BIN" target/cuda/cuda-agreement-test
-ls -la target/cuda/release/circssnn target/cuda/cuda-agreement-test
+# Copies small enough to carry to a GPU machine: the line tables make the
+# binary ~98 MB and the test ~70 MB; stripped they are ~22 MB and ~4 MB
+# (panic messages still name file and line: those are not debug info).
+strip -o target/cuda/circssnn-stripped target/cuda/release/circssnn
+strip target/cuda/cuda-agreement-test
+ls -la target/cuda/release/circssnn target/cuda/circssnn-stripped target/cuda/cuda-agreement-test
