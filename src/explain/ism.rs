@@ -39,18 +39,25 @@ impl Mutagenesis {
     /// The importance logo's columns: each position's importance as the
     /// height of the base that is there (an `N` position draws nothing).
     pub fn logo_columns(&self) -> Vec<[f64; 4]> {
-        self.seq
-            .iter()
-            .zip(self.importance())
-            .map(|(&s, imp)| {
-                let mut col = [0.0; 4];
-                if let Some(b) = BASES.iter().position(|&x| x == s) {
-                    col[b] = imp;
-                }
-                col
-            })
-            .collect()
+        track_logo_columns(&self.seq, &self.importance())
     }
+}
+
+/// A logo's columns from any per-position track of `seq` (importance,
+/// gradient x input): each position's value as the height of the base that
+/// is there (an `N` position draws nothing).
+pub fn track_logo_columns(seq: &[u8], track: &[f64]) -> Vec<[f64; 4]> {
+    assert_eq!(seq.len(), track.len(), "one value per position");
+    seq.iter()
+        .zip(track)
+        .map(|(&s, &v)| {
+            let mut col = [0.0; 4];
+            if let Some(b) = BASES.iter().position(|&x| x == s) {
+                col[b] = v;
+            }
+            col
+        })
+        .collect()
 }
 
 /// In-silico mutagenesis of each window. `score` is the model: windows in,

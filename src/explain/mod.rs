@@ -33,7 +33,7 @@ mod motifs;
 mod output;
 
 pub use agreement::{agreement, pearson, spearman, Agreement, TOP_POSITIONS};
-pub use ism::{mutagenesis, Mutagenesis, BASES, WINDOWS_PER_CALL};
+pub use ism::{mutagenesis, track_logo_columns, Mutagenesis, BASES, WINDOWS_PER_CALL};
 pub use known::{known_motif, KnownMotif, KNOWN_MOTIFS};
 pub use motifs::{
     binomial_upper_tail, enriched_kmers, find_motifs, find_motifs_by_gradient, important_segment,

@@ -31,6 +31,20 @@ fn file_stem(s: &str) -> String {
         .collect()
 }
 
+/// A logo as `html` and beside it as `.svg`; returns both paths.
+fn save_logo(
+    columns: &[[f64; 4]],
+    title: &str,
+    y_title: &str,
+    html: PathBuf,
+) -> Result<[PathBuf; 2], ExplainError> {
+    save_html(&sequence_logo(columns, 1, title, y_title), &html).map_err(io(&html))?;
+    let svg = html.with_extension("svg");
+    let text = sequence_logo_svg(columns, 1, title, y_title);
+    write_atomic(&svg, |w| w.write_all(text.as_bytes())).map_err(io(&svg))?;
+    Ok([html, svg])
+}
+
 /// One window explained under one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {
@@ -136,12 +150,7 @@ pub fn write_explanations(
             "{rbp} on {id}: P(bound) {:.3}; letter height = mean fall of P(bound) when the base is changed",
             m.p_ref
         );
-        let columns = m.logo_columns();
-        save_html(&sequence_logo(&columns, 1, &title, "importance"), &path).map_err(io(&path))?;
-        let svg = path.with_extension("svg");
-        let text = sequence_logo_svg(&columns, 1, &title, "importance");
-        write_atomic(&svg, |w| w.write_all(text.as_bytes())).map_err(io(&svg))?;
-        written.extend([path, svg]);
+        written.extend(save_logo(&m.logo_columns(), &title, "importance", path)?);
     }
     Ok(written)
 }
@@ -260,13 +269,13 @@ pub fn write_motifs(
             best.segments,
             m.segments.len()
         );
-        let columns = information_columns(&m.pwm);
-        save_html(&sequence_logo(&columns, 1, &title, "bits"), &logo_path)
-            .map_err(io(&logo_path))?;
-        let svg = out.join(format!("{stem}.logo.svg"));
-        let text = sequence_logo_svg(&columns, 1, &title, "bits");
-        write_atomic(&svg, |w| w.write_all(text.as_bytes())).map_err(io(&svg))?;
-        written.extend([pwm_path, logo_path, svg]);
+        written.push(pwm_path);
+        written.extend(save_logo(
+            &information_columns(&m.pwm),
+            &title,
+            "bits",
+            logo_path,
+        )?);
     }
     Ok(written)
 }

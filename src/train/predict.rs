@@ -23,7 +23,7 @@ use crate::data::{LengthPolicy, Registry};
 use crate::eval::{binary_metrics, BinaryMetrics};
 use crate::features::learned::{DescriptorModels, Learned};
 use crate::features::Descriptor;
-use crate::model::{CircSsnn, POSITIONS};
+use crate::model::{CircSsnn, ViewBatch, POSITIONS};
 use crate::nn::Elem;
 use crate::{with_bert_shape, with_depth, with_device};
 
@@ -81,6 +81,33 @@ struct Loaded<
     dev: Dev,
 }
 
+impl<const B: usize, const L: usize, const H: usize, const F: usize, const DEPTH: usize, Dev>
+    Loaded<B, L, H, F, DEPTH, Dev>
+where
+    Dev: Device<Elem>,
+{
+    /// One value per position of each window from `track`, run on batches
+    /// of [`GRADIENT_BATCH`] windows encoded by this network's descriptors.
+    fn per_position(
+        &self,
+        seqs: &[&[u8]],
+        track: impl Fn(
+            &CircSsnn<B, DEPTH, Dev>,
+            &ViewBatch<B, Dev>,
+        ) -> Result<Vec<[f64; POSITIONS]>, crate::model::network::ViewMismatch>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        let views = self.net.config.views;
+        let desc = Descriptors::of(&self.learned, views, None);
+        desc.check(views)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(GRADIENT_BATCH) {
+            let batch = make_batch(&self.dev, &desc, views, chunk)?;
+            out.extend(track(&self.net, &batch)?);
+        }
+        Ok(out)
+    }
+}
+
 impl<const B: usize, const L: usize, const H: usize, const F: usize, const DEPTH: usize, Dev> Scorer
     for Loaded<B, L, H, F, DEPTH, Dev>
 where
@@ -105,27 +132,11 @@ where
     }
 
     fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        let views = self.net.config.views;
-        let desc = Descriptors::of(&self.learned, views, None);
-        desc.check(views)?;
-        let mut out = Vec::with_capacity(seqs.len());
-        for chunk in seqs.chunks(GRADIENT_BATCH) {
-            let batch = make_batch(&self.dev, &desc, views, chunk)?;
-            out.extend(self.net.gradient_x_input(&batch)?);
-        }
-        Ok(out)
+        self.per_position(seqs, CircSsnn::gradient_x_input)
     }
 
     fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        let views = self.net.config.views;
-        let desc = Descriptors::of(&self.learned, views, None);
-        desc.check(views)?;
-        let mut out = Vec::with_capacity(seqs.len());
-        for chunk in seqs.chunks(GRADIENT_BATCH) {
-            let batch = make_batch(&self.dev, &desc, views, chunk)?;
-            out.extend(self.net.attention_on_positions(&batch)?);
-        }
-        Ok(out)
+        self.per_position(seqs, CircSsnn::attention_on_positions)
     }
 
     fn view_keys(&self) -> Vec<ViewKey> {
