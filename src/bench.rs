@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::data::{LengthPolicy, Registry};
-use crate::features::bert::{Bert, BertConfig, BertDescriptor, KmerTokenizer};
+use crate::features::bert::{
+    Bert, BertConfig, BertDescriptor, BertProfile, KmerTokenizer, Paper, Small,
+};
 use crate::features::{kmer_counts, knfp_batch, knfp_into, Descriptor, ViewSet, KNFP_LEN};
 use crate::model::{BERT_PAPER, BERT_SMALL};
 use crate::train::throughput::{measure, Throughput};
@@ -175,16 +177,16 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, cfg.steps)?);
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::ALL, cfg.steps)?);
             bert.push(Rate {
-                stage: "small 128/4/4/512".into(),
-                per_s: bert_rate::<128, 4, 4, 512, Dev>(&dev, &seqs, 64, min),
+                stage: profile_stage(BertProfile::Small),
+                per_s: bert_rate::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>(&dev, &seqs, 64, min),
             });
             explain = explain_rates(&dev, &seqs, min)?;
         }
         if p.paper() {
             network.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, cfg.steps)?);
             bert.push(Rate {
-                stage: "paper 768/12/12/3072".into(),
-                per_s: bert_rate::<768, 12, 12, 3072, Dev>(&dev, &seqs, 8, min),
+                stage: profile_stage(BertProfile::Paper),
+                per_s: bert_rate::<{ Paper::WIDTH }, { Paper::LAYERS }, { Paper::HEADS }, { Paper::FF }, Dev>(&dev, &seqs, 8, min),
             });
         }
     });
@@ -267,4 +269,10 @@ where
     rate(chunk.len(), min, || {
         std::hint::black_box(desc.encode_batch(chunk));
     })
+}
+
+/// A BERT row's label: the profile and its shape ("small 128/4/4/512").
+fn profile_stage(p: BertProfile) -> String {
+    let [d, l, h, f] = p.dims();
+    format!("{} {d}/{l}/{h}/{f}", p.name())
 }

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use circssnn::data::split::SplitKind;
-use circssnn::features::bert::{hf, pretrain, BertDescriptor, KmerTokenizer, PretrainConfig, SEQ};
+use circssnn::features::bert::{
+    hf, pretrain, BertDescriptor, KmerTokenizer, PretrainConfig, Small, SEQ,
+};
 use circssnn::features::corpus::{Corpus, CorpusInfo};
 use circssnn::features::{CachedDescriptor, Descriptor};
 use dfdx::prelude::*;
@@ -67,7 +69,11 @@ fn hf_checkpoint_matches_transformers() {
 #[test]
 fn a_checkpoint_of_another_shape_is_refused_with_its_shape() {
     let dev = Cpu::default();
-    let err = hf::load::<128, 4, 4, 512, Cpu>(&dev, &fixture())
+    let err =
+        hf::load::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Cpu>(
+            &dev,
+            &fixture(),
+        )
         .unwrap_err()
         .to_string();
     assert!(

@@ -57,6 +57,18 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
     let t0 = Instant::now();
     let reports = run_sets(&entries, args.split, args.seed, common.policy())?;
 
+    print_reports(&reports, &args);
+    eprintln!("({:.1} s)", t0.elapsed().as_secs_f64());
+    if let Some(out) = &args.out {
+        write_csv(out, &reports, args.split, args.seed)
+            .with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// The whole-test-set table, and the means over sets.
+fn print_reports(reports: &[BaselineReport], args: &BaselineArgs) {
     println!(
         "1-3-mer logistic regression, {} split (seed {}), whole-test-set metrics",
         args.split, args.seed
@@ -65,7 +77,7 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
         "{:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
         "set", "n_test", "AUC", "ACC", "prec", "recall", "F1", "MCC", "valAUC"
     );
-    for r in &reports {
+    for r in reports {
         let t = &r.test;
         println!(
             "{:<28} {:>7} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>7}",
@@ -96,11 +108,4 @@ pub fn run(common: &Common, args: BaselineArgs) -> Result<()> {
             mean(|r| r.test.mcc),
         );
     }
-    eprintln!("({:.1} s)", t0.elapsed().as_secs_f64());
-    if let Some(out) = &args.out {
-        write_csv(out, &reports, args.split, args.seed)
-            .with_context(|| format!("writing {}", out.display()))?;
-        eprintln!("wrote {}", out.display());
-    }
-    Ok(())
 }

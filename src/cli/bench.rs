@@ -40,6 +40,17 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
         policy: common.policy(),
     };
     let r = bench(&reg, &cfg)?;
+    print_report(&r, cfg.device);
+    if let Some(path) = &args.json {
+        circssnn::output::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(w, &r.network).map_err(std::io::Error::other)
+        })?;
+    }
+    Ok(())
+}
+
+/// The tables of a bench report.
+fn print_report(r: &circssnn::bench::BenchReport, device: circssnn::train::DeviceKind) {
     println!(
         "input: {} ({} windows of 101 nt), {} rayon threads",
         r.set, r.windows, r.threads
@@ -49,7 +60,7 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
         println!("{:<36} {:>14.0}", p.stage, p.per_s);
     }
     if !r.network.is_empty() {
-        println!("\nCircSSNN network, depth 1, dfdx on {} ({} CPU threads); train = forward + backward + Adam, batch 64; inference batch 256; peak = host RSS", cfg.device, r.threads);
+        println!("\nCircSSNN network, depth 1, dfdx on {} ({} CPU threads); train = forward + backward + Adam, batch 64; inference batch 256; peak = host RSS", device, r.threads);
         println!(
             "{:<8} {:<15} {:>6} {:>12} {:>12} {:>10}",
             "profile", "views", "BERT", "train win/s", "infer win/s", "peak MiB"
@@ -67,7 +78,7 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
         }
     }
     if !r.bert.is_empty() {
-        println!("\nk-mer BERT descriptor (forward of [CLS] + 99 3-mers + [SEP], random weights), dfdx on {}", cfg.device);
+        println!("\nk-mer BERT descriptor (forward of [CLS] + 99 3-mers + [SEP], random weights), dfdx on {}", device);
         println!("{:<26} {:>12}", "profile D/L/H/F", "windows/s");
         for b in &r.bert {
             println!("{:<26} {:>12.1}", b.stage, b.per_s);
@@ -76,17 +87,11 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
     if !r.explain.is_empty() {
         println!(
             "\nExplaining windows (small profile, KNFP network, random weights), dfdx on {}",
-            cfg.device
+            device
         );
         println!("{:<40} {:>12}", "method", "windows/s");
         for e in &r.explain {
             println!("{:<40} {:>12.1}", e.stage, e.per_s);
         }
     }
-    if let Some(path) = &args.json {
-        circssnn::output::write_atomic(path, |w| {
-            serde_json::to_writer_pretty(w, &r.network).map_err(std::io::Error::other)
-        })?;
-    }
-    Ok(())
 }

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use circssnn::data::fetch::{
     check_file, fetch, FetchOptions, FileState, Manifest, DEFAULT_BASE_URL,
 };
-use circssnn::data::stats::{pool_summary, set_stats};
+use circssnn::data::stats::benchmark_stats;
 use circssnn::data::{Registry, SetKind};
 
 use super::Common;
@@ -146,44 +146,18 @@ fn list(common: &Common) -> Result<()> {
 
 fn stats(common: &Common, names: &[String], json: bool) -> Result<()> {
     let reg = Registry::scan(&common.data_dir)?;
-    let entries: Vec<_> = if names.is_empty() {
-        reg.sets.iter().collect()
-    } else {
-        names.iter().map(|n| reg.get(n)).collect::<Result<_, _>>()?
-    };
-    let policy = common.policy();
-    let sets: Vec<_> = entries
-        .par_iter()
-        .map(|e| e.load(policy))
-        .collect::<Result<_, _>>()?;
-    let per_set: Vec<_> = sets.par_iter().map(set_stats).collect();
-    let pool = pool_summary(&sets);
+    let stats = benchmark_stats(&reg, names, common.policy())?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "sets": per_set, "circular_pool": pool })
-            )?
-        );
+        println!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(());
     }
+    let (per_set, pool) = (&stats.sets, &stats.circular_pool);
     println!(
         "{:<28} {:>7} {:>7} {:>9} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7}",
         "set", "pos", "neg", "len", "GC+", "GC-", "dup+", "N-rec", "src+", "src-"
     );
-    for s in &per_set {
-        let len = if s.positive.len_min == s.positive.len_max
-            && s.negative.len_min == s.negative.len_max
-            && s.positive.len_min == s.negative.len_min
-        {
-            s.positive.len_min.to_string()
-        } else {
-            format!(
-                "{}-{}",
-                s.positive.len_min.min(s.negative.len_min),
-                s.positive.len_max.max(s.negative.len_max)
-            )
-        };
+    for s in per_set {
+        let len = s.length_label();
         let src = |c: &circssnn::data::stats::ClassStats| {
             c.sources.map_or("-".to_string(), |n| n.to_string())
         };

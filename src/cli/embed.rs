@@ -9,10 +9,10 @@ use clap::{Args, Subcommand};
 
 use circssnn::data::split::SplitKind;
 use circssnn::data::Registry;
-use circssnn::features::bert::{pretrain, PretrainConfig, PretrainReport};
+use circssnn::features::bert::{pretrain_profile, BertProfile, PretrainConfig, PretrainReport};
 use circssnn::features::circ2vec::{self, Circ2VecConfig};
 use circssnn::features::corpus::{training_corpus, Corpus};
-use circssnn::features::learned::{DEFAULT_BERT_MODEL, DEFAULT_VEC_MODEL};
+use circssnn::features::learned::DEFAULT_VEC_MODEL;
 use circssnn::features::Circ2Vec;
 
 use super::Common;
@@ -174,15 +174,6 @@ fn neighbours(dir: &std::path::Path, word: Option<&str>, k: usize) -> Result<()>
     Ok(())
 }
 
-/// BERT shapes `pretrain-bert` builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BertProfile {
-    /// 128 wide, 4 layers, 4 heads, feed-forward 512: pretrains on 2 CPU cores.
-    Small,
-    /// DNABERT-3's shape, 768 wide, 12 layers, 12 heads, feed-forward 3072: a GPU job.
-    Paper,
-}
-
 #[derive(Debug, Args)]
 pub struct PretrainBertArgs {
     #[command(flatten)]
@@ -220,10 +211,10 @@ pub struct PretrainBertArgs {
 }
 
 fn pretrain_bert(common: &Common, a: PretrainBertArgs) -> Result<()> {
-    let out = a.out.clone().unwrap_or_else(|| match a.profile {
-        BertProfile::Small => DEFAULT_BERT_MODEL.into(),
-        BertProfile::Paper => "models/bert-paper".into(),
-    });
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.profile.default_dir().into());
     if !a.resume && out.join("pretrain.json").is_file() {
         bail!(
             "{} already holds a pretraining run; pass --resume to continue it or --out to start another",
@@ -241,15 +232,13 @@ fn pretrain_bert(common: &Common, a: PretrainBertArgs) -> Result<()> {
         ..Default::default()
     };
     let progress = !a.quiet;
-    let report: PretrainReport = with_device!(common.device, a.seed, dev: Dev => match a.profile {
-        BertProfile::Small => pretrain::<128, 4, 4, 512, Dev>(&dev, &corpus, &cfg, &out, a.resume, progress)?.1,
-        BertProfile::Paper => pretrain::<768, 12, 12, 3072, Dev>(&dev, &corpus, &cfg, &out, a.resume, progress)?.1,
-    });
+    let report: PretrainReport = with_device!(common.device, a.seed, dev: Dev =>
+        pretrain_profile(a.profile, &dev, &corpus, &cfg, &out, a.resume, progress)?);
     let (loss, acc) = report.tail(100);
     let first = report.history.first().map_or(f64::NAN, |r| r.loss);
     println!(
-        "k-mer BERT ({:?}): {} steps of {} windows, masked-LM loss {first:.3} -> {loss:.3}, masked-token accuracy {:.1}% (mean of the last 100 steps), {:.0} s -> {}",
-        a.profile,
+        "k-mer BERT ({}): {} steps of {} windows, masked-LM loss {first:.3} -> {loss:.3}, masked-token accuracy {:.1}% (mean of the last 100 steps), {:.0} s -> {}",
+        a.profile.name(),
         report.steps_done,
         cfg.batch,
         100.0 * acc,

@@ -6,8 +6,12 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::registry::{Dataset, SetKind};
+use rayon::prelude::*;
+
+use super::registry::{Dataset, Registry, SetKind};
 use super::sequence::gc_fraction;
+use super::sequence::LengthPolicy;
+use crate::error::Result;
 
 /// Summary of one class of one set.
 #[derive(Debug, Clone, Serialize)]
@@ -137,4 +141,49 @@ pub fn pool_summary<'a>(sets: impl IntoIterator<Item = &'a Dataset>) -> PoolSumm
     s.negative_sources = neg_src.len();
     s.positive_sources = pos_src.len();
     s
+}
+
+impl SetStats {
+    /// Window length as one number when every record has it, else the
+    /// range over both classes ("101" or "41-101").
+    pub fn length_label(&self) -> String {
+        let (p, n) = (&self.positive, &self.negative);
+        if p.len_min == p.len_max && n.len_min == n.len_max && p.len_min == n.len_min {
+            p.len_min.to_string()
+        } else {
+            format!("{}-{}", p.len_min.min(n.len_min), p.len_max.max(n.len_max))
+        }
+    }
+}
+
+/// What `circssnn data stats` shows: each set's statistics and the pool of
+/// the circular ones among them.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkStats {
+    /// One entry per set, in the order asked for.
+    pub sets: Vec<SetStats>,
+    /// The circular sets' shared negative pool.
+    pub circular_pool: PoolSummary,
+}
+
+/// Statistics of the sets named in `names` (every set of `reg` when it is
+/// empty), loaded in parallel under `policy`.
+pub fn benchmark_stats(
+    reg: &Registry,
+    names: &[String],
+    policy: LengthPolicy,
+) -> Result<BenchmarkStats> {
+    let entries: Vec<_> = if names.is_empty() {
+        reg.sets.iter().collect()
+    } else {
+        names.iter().map(|n| reg.get(n)).collect::<Result<_>>()?
+    };
+    let sets: Vec<Dataset> = entries
+        .par_iter()
+        .map(|e| e.load(policy))
+        .collect::<Result<_>>()?;
+    Ok(BenchmarkStats {
+        sets: sets.par_iter().map(set_stats).collect(),
+        circular_pool: pool_summary(&sets),
+    })
 }

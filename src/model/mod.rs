@@ -44,9 +44,9 @@ pub const KNFP_DIM: usize = crate::features::KNFP_DIM;
 /// circRNA2Vec embedding width.
 pub const VEC_DIM: usize = crate::features::circ2vec::VEC_DIM;
 /// BERT width of the paper profile (DNABERT-3).
-pub const BERT_PAPER: usize = 768;
+pub const BERT_PAPER: usize = crate::features::bert::Paper::WIDTH;
 /// BERT width of the small CPU profile.
-pub const BERT_SMALL: usize = 128;
+pub const BERT_SMALL: usize = crate::features::bert::Small::WIDTH;
 
 pub use crate::nn::Elem;
 

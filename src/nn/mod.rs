@@ -1,7 +1,8 @@
 //! Shared dfdx building blocks of the crate's two transformers (CircSSNN's
 //! Seq_Transformer in [`crate::model`] and the k-mer BERT in
 //! [`crate::features::bert`]): the element type, token-wise maps, dropout,
-//! multi-head attention and the two residual placements of LayerNorm.
+//! multi-head attention and the two residual placements of LayerNorm; and
+//! the training loop all three trainers of the crate share ([`trainer`]).
 //!
 //! The tape plumbing of dfdx (which tensor carries the gradient tape, and
 //! where a second handle on the same value is needed) lives here, so that
@@ -10,9 +11,11 @@
 pub mod attention;
 pub mod params;
 pub mod residual;
+pub mod trainer;
 
 pub use attention::{self_attention, AttentionWeights, Seq};
 pub use residual::{post_norm, pre_norm};
+pub use trainer::{drive, Driven, TrainProgress, Trainer};
 
 use dfdx::shapes::{Const, HasShape, Shape};
 use dfdx::tensor::{Tape, Tensor};

@@ -125,26 +125,29 @@ macro_rules! with_depth {
 }
 
 /// Run `$body` with consts `$b` (width), `$l` (layers), `$h` (heads), `$f`
-/// (feed-forward width) bound to the BERT shape of width `$width`: the small
-/// profile (128/4/4/512) or DNABERT-3's (768/12/12/3072), the only two
-/// shapes built into the crate (each is its own network type).
+/// (feed-forward width) bound to the BERT shape of width `$width`: the
+/// [`Small`](crate::features::bert::Small) or the
+/// [`Paper`](crate::features::bert::Paper) profile, the only two shapes
+/// built into the crate (each is its own network type).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! with_bert_shape {
     ($width:expr, ($b:ident, $l:ident, $h:ident, $f:ident) => $body:expr) => {
         match $width {
-            128 => {
-                const $b: usize = 128;
-                const $l: usize = 4;
-                const $h: usize = 4;
-                const $f: usize = 512;
+            $crate::features::bert::Small::WIDTH => {
+                use $crate::features::bert::Small as P;
+                const $b: usize = P::WIDTH;
+                const $l: usize = P::LAYERS;
+                const $h: usize = P::HEADS;
+                const $f: usize = P::FF;
                 $body
             }
-            768 => {
-                const $b: usize = 768;
-                const $l: usize = 12;
-                const $h: usize = 12;
-                const $f: usize = 3072;
+            $crate::features::bert::Paper::WIDTH => {
+                use $crate::features::bert::Paper as P;
+                const $b: usize = P::WIDTH;
+                const $l: usize = P::LAYERS;
+                const $h: usize = P::HEADS;
+                const $f: usize = P::FF;
                 $body
             }
             other => return Err($crate::train::device::Unsupported::BertWidth(other).into()),

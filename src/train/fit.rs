@@ -11,7 +11,6 @@ use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::optim::{Adam, AdamConfig, Optimizer, OptimizerUpdateError, WeightDecay};
 use dfdx::prelude::{Const, Device};
 use dfdx::tensor_ops::Backward;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -24,6 +23,7 @@ use super::TrainError;
 use crate::data::{Dataset, Split};
 use crate::eval::{binary_metrics, published_batch_mean, BinaryMetrics, PUBLISHED_BATCH};
 use crate::model::{CircSsnn, Elem};
+use crate::nn::{drive, TrainProgress, Trainer};
 use crate::output::commit_files;
 
 /// One epoch of the history.
@@ -268,46 +268,9 @@ impl<'a> Checkpointer<'a> {
     }
 }
 
-/// A progress bar on a terminal; per-epoch lines on stderr either way (a
-/// notebook or a log file shows no bar, but does show the lines).
-struct EpochLines {
-    bar: ProgressBar,
-    on: bool,
-}
-
-impl EpochLines {
-    fn new(on: bool, steps: u64) -> Self {
-        let bar = ProgressBar::with_draw_target(
-            Some(steps),
-            if on {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps {msg} ({eta})")
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        EpochLines { bar, on }
-    }
-
-    fn line(&self, text: String) {
-        if !self.on {
-            return;
-        }
-        if self.bar.is_hidden() {
-            eprintln!("{text}");
-        } else {
-            self.bar.println(text);
-        }
-    }
-}
-
 /// The data side of training: the three parts, each epoch's batches, and
 /// the evaluation after each epoch.
-struct Trainer<'a, const BERT: usize, D: Device<Elem>> {
+struct Parts<'a, const BERT: usize, D: Device<Elem>> {
     dev: &'a D,
     desc: &'a Descriptors<'a, BERT>,
     data: &'a Dataset,
@@ -320,7 +283,7 @@ struct Trainer<'a, const BERT: usize, D: Device<Elem>> {
     test_order: Vec<usize>,
 }
 
-impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
+impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
     fn new(
         dev: &'a D,
         desc: &'a Descriptors<'a, BERT>,
@@ -341,7 +304,7 @@ impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
         }
         let mut test_order: Vec<usize> = (0..test.0.len()).collect();
         test_order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x7e57));
-        Ok(Trainer {
+        Ok(Parts {
             dev,
             desc,
             data,
@@ -363,7 +326,7 @@ impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
         net: &mut CircSsnn<BERT, DEPTH, D>,
         opt: &mut Adam<crate::model::CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
         epoch: usize,
-        lines: &EpochLines,
+        progress: &TrainProgress,
     ) -> Result<f64, TrainError> {
         let (cfg, dev) = (self.cfg, self.dev);
         let mut order = self.train.to_vec();
@@ -402,10 +365,8 @@ impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
                 Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => {}
                 Err(e) => return Err(TrainError::Optimiser(e.to_string())),
             }
-            lines.bar.inc(1);
-            lines
-                .bar
-                .set_message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
+            progress.inc(1);
+            progress.message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
         }
         Ok(loss_sum / self.steps_per_epoch().max(1) as f64)
     }
@@ -428,6 +389,72 @@ impl<'a, const BERT: usize, D: Device<Elem>> Trainer<'a, BERT, D> {
         let shuffled_y: Vec<u8> = self.test_order.iter().map(|&i| self.test.1[i]).collect();
         let batch_mean = published_batch_mean(&shuffled_p, &shuffled_y, PUBLISHED_BATCH)?.auc;
         Ok((valid, test, batch_mean))
+    }
+}
+
+/// A network in training: a unit of [`Trainer`] is one epoch (train,
+/// evaluate both held-out parts, keep the best on validation), saved to the
+/// run folder after it.
+struct Training<'a, 'b, const BERT: usize, const DEPTH: usize, D: Device<Elem>> {
+    net: &'a mut CircSsnn<BERT, DEPTH, D>,
+    opt: Adam<crate::model::CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
+    parts: &'a Parts<'b, BERT, D>,
+    checkpoints: &'a Checkpointer<'b>,
+    progress: Progress<BERT, DEPTH, D>,
+    /// Whether the last epoch was the best so far.
+    improved: bool,
+}
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> Trainer
+    for Training<'_, '_, BERT, DEPTH, D>
+{
+    type Error = TrainError;
+
+    fn run_unit(&mut self, epoch: usize, lines: &TrainProgress) -> Result<f64, TrainError> {
+        let (cfg, parts) = (self.parts.cfg, self.parts);
+        let t0 = Instant::now();
+        lines.prefix(format!("epoch {epoch}/{}", cfg.epochs));
+        let lr = cfg.lr_at_step(epoch, (epoch - 1) * parts.steps_per_epoch() + 1);
+        let train_loss = parts.epoch(self.net, &mut self.opt, epoch, lines)?;
+        let (valid, test, batch_mean) = parts.evaluate(self.net)?;
+        let record = EpochRecord {
+            epoch,
+            lr,
+            train_loss,
+            valid_auc: valid.auc,
+            test_auc: test.auc,
+            test_auc_batch_mean: batch_mean,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        lines.line(format!(
+            "epoch {epoch:>2}  lr {lr:.1e}  loss {train_loss:.4}  valid AUC {:.4}  ({:.1} s)",
+            valid.auc, record.seconds
+        ));
+        self.improved = self.progress.push(record, self.net, (valid, test));
+        Ok(train_loss)
+    }
+
+    fn after_unit(&mut self, _: usize, _: &TrainProgress) -> Result<(), TrainError> {
+        self.checkpoints
+            .save(self.net, &self.progress, self.improved)
+    }
+
+    fn stop_before(&self, _: usize) -> bool {
+        let p = &self.progress;
+        self.parts
+            .cfg
+            .patience
+            .is_some_and(|n| p.best_epoch > 0 && p.since_best() >= n)
+    }
+
+    fn diverged(&self, epoch: usize, loss: f64) -> TrainError {
+        // `Parts::epoch` checks every step and names it; a finite sum of
+        // finite steps that overflows lands here, blamed on the last step.
+        TrainError::NonFiniteLoss {
+            epoch,
+            step: self.parts.steps_per_epoch(),
+            loss: loss as f32,
+        }
     }
 }
 
@@ -459,10 +486,10 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     run: Option<&RunDir<'_>>,
 ) -> Result<FitReport, TrainError> {
     desc.check(net.config.views)?;
-    let trainer = Trainer::new(dev, desc, data, split, cfg)?;
+    let parts = Parts::new(dev, desc, data, split, cfg)?;
     let checkpoints = Checkpointer::new(run, cfg);
-    let mut progress = checkpoints.resume(dev, net)?;
-    let mut opt = Adam::new(
+    let progress = checkpoints.resume(dev, net)?;
+    let opt = Adam::new(
         &net.params,
         AdamConfig {
             lr: cfg.lr,
@@ -472,43 +499,22 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         },
     );
     let start_epoch = progress.history.len() + 1;
-    let lines = EpochLines::new(
+    let lines = TrainProgress::new(
         cfg.progress,
-        ((cfg.epochs + 1).saturating_sub(start_epoch) * trainer.steps_per_epoch()) as u64,
+        ((cfg.epochs + 1).saturating_sub(start_epoch) * parts.steps_per_epoch()) as u64,
+        "{prefix} [{bar:30}] {pos}/{len} steps {msg} ({eta})",
     );
-    let mut stopped_early = false;
-    for epoch in start_epoch..=cfg.epochs {
-        if cfg
-            .patience
-            .is_some_and(|p| progress.best_epoch > 0 && progress.since_best() >= p)
-        {
-            stopped_early = true;
-            break;
-        }
-        let t0 = Instant::now();
-        lines
-            .bar
-            .set_prefix(format!("epoch {epoch}/{}", cfg.epochs));
-        let lr = cfg.lr_at_step(epoch, (epoch - 1) * trainer.steps_per_epoch() + 1);
-        let train_loss = trainer.epoch(net, &mut opt, epoch, &lines)?;
-        let (valid, test, batch_mean) = trainer.evaluate(net)?;
-        let record = EpochRecord {
-            epoch,
-            lr,
-            train_loss,
-            valid_auc: valid.auc,
-            test_auc: test.auc,
-            test_auc_batch_mean: batch_mean,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        lines.line(format!(
-            "epoch {epoch:>2}  lr {lr:.1e}  loss {train_loss:.4}  valid AUC {:.4}  ({:.1} s)",
-            valid.auc, record.seconds
-        ));
-        let improved = progress.push(record, net, (valid, test));
-        checkpoints.save(net, &progress, improved)?;
-    }
-    lines.bar.finish_and_clear();
+    let mut training = Training {
+        net: &mut *net,
+        opt,
+        parts: &parts,
+        checkpoints: &checkpoints,
+        progress,
+        improved: false,
+    };
+    let driven = drive(&mut training, start_epoch..=cfg.epochs, &lines)?;
+    let stopped_early = driven.stopped_early;
+    let progress = training.progress;
     if progress.best_epoch == 0 {
         return Err(TrainError::Split(format!(
             "nothing to train: the run already has {} epochs (ask for more with --epochs)",
@@ -519,7 +525,7 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     let (valid, test) = match progress.best_metrics {
         Some(m) => m,
         None => {
-            let (v, t, _) = trainer.evaluate(net)?;
+            let (v, t, _) = parts.evaluate(net)?;
             (v, t)
         }
     };

@@ -36,10 +36,10 @@ impl<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Device
     /// user's DNABERT-3) as a descriptor, named by the hash of its files.
     ///
     /// ```no_run
-    /// use circssnn::features::bert::BertDescriptor;
+    /// use circssnn::features::bert::SmallBertDescriptor;
     /// use circssnn::features::Descriptor;
     /// let dev = dfdx::prelude::Cpu::default();
-    /// let bert = BertDescriptor::<128, 4, 4, 512, _>::load(&dev, "models/bert-small".as_ref())?;
+    /// let bert = SmallBertDescriptor::load(&dev, "models/bert-small".as_ref())?;
     /// let m = bert.encode_batch(&[[b'A'; 101].as_slice()]);
     /// assert_eq!(m.len(), 101 * 128);
     /// # Ok::<(), circssnn::features::EmbedError>(())

@@ -253,9 +253,12 @@ fn fill<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Dev
 /// folder's shape must be this type's (a clear error says which it is).
 ///
 /// ```no_run
-/// use circssnn::features::bert::{hf, SmallBert};
+/// use circssnn::features::bert::{hf, Small};
 /// let dev = dfdx::prelude::Cpu::default();
-/// let (bert, tok) = hf::load::<128, 4, 4, 512, _>(&dev, "models/bert-small".as_ref())?;
+/// let (bert, tok) = hf::load::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, _>(
+///     &dev,
+///     "models/bert-small".as_ref(),
+/// )?;
 /// # Ok::<(), circssnn::features::EmbedError>(())
 /// ```
 pub fn load<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Device<Elem>>(

@@ -23,13 +23,15 @@ pub mod hf;
 pub mod layer;
 pub mod mlm;
 pub mod pretrain;
+pub mod profile;
 pub mod tokenizer;
 
 pub use config::{Activation, BertConfig};
 pub use descriptor::BertDescriptor;
 pub use encoder::{Bert, BertParams};
 pub use mlm::{MlmHead, MlmModel};
-pub use pretrain::{load_report, pretrain, PretrainConfig, PretrainReport};
+pub use pretrain::{load_report, pretrain, pretrain_profile, PretrainConfig, PretrainReport};
+pub use profile::{BertProfile, Paper, Small};
 pub use tokenizer::{KmerTokenizer, KMER, SEQ, VOCAB};
 
 use super::EmbedError;
@@ -41,12 +43,17 @@ pub type Hidden<const D: usize, Dev, T> =
 /// `batch x 101` token ids.
 pub type TokenIds<Dev> = dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<SEQ>), usize, Dev>;
 
-/// The small CPU profile: 128 wide, 4 layers, 4 heads, feed-forward 512.
-pub type SmallBert<Dev> = Bert<128, 4, 4, 512, Dev>;
-/// The paper profile, DNABERT-3's shape: 768 wide, 12 layers, 12 heads, feed-forward 3072.
-pub type PaperBert<Dev> = Bert<768, 12, 12, 3072, Dev>;
+/// The [`Small`] profile's encoder: 128 wide, 4 layers, 4 heads, feed-forward 512.
+pub type SmallBert<Dev> =
+    Bert<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>;
+/// The [`Paper`] profile's encoder, DNABERT-3's shape: 768 wide, 12 layers, 12 heads, feed-forward 3072.
+pub type PaperBert<Dev> =
+    Bert<{ Paper::WIDTH }, { Paper::LAYERS }, { Paper::HEADS }, { Paper::FF }, Dev>;
+/// The [`Small`] profile as a descriptor (what notebooks load).
+pub type SmallBertDescriptor<Dev> =
+    BertDescriptor<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>;
 
 /// Width of [`SmallBert`] (the BERT view width of the CPU network).
-pub const SMALL_WIDTH: usize = 128;
+pub const SMALL_WIDTH: usize = Small::WIDTH;
 /// Width of [`PaperBert`].
-pub const PAPER_WIDTH: usize = 768;
+pub const PAPER_WIDTH: usize = Paper::WIDTH;

@@ -14,16 +14,17 @@ use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::nn::BuildModule;
 use dfdx::optim::{Adam, AdamConfig, Optimizer, WeightDecay};
 use dfdx::prelude::{Backward, Const, Device, OwnedTape};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::mlm::{mask_batch, MlmHead, MlmModel};
-use super::{hf, Activation, Bert, BertConfig, KmerTokenizer, SEQ, VOCAB};
+use super::{
+    hf, Activation, Bert, BertConfig, BertProfile, KmerTokenizer, Paper, Small, SEQ, VOCAB,
+};
 use crate::features::corpus::{Corpus, CorpusInfo};
 use crate::features::EmbedError;
-use crate::nn::Elem;
+use crate::nn::{drive, Elem, TrainProgress, Trainer};
 use crate::output::write_atomic;
 
 /// Pretraining settings.
@@ -186,7 +187,7 @@ pub fn pretrain<
     let tok = KmerTokenizer::default();
     let config = BertConfig::new(D, L, H, F);
     let previous = if resume { load_report(out)? } else { None };
-    let (mut model, mut report) = if let Some(report) = previous {
+    let (model, report) = if let Some(report) = previous {
         if report.config != *cfg || report.corpus != corpus.info {
             return Err(EmbedError::Invalid(format!(
                 "{} was pretrained with other settings or another corpus; resume with the same flags or use another --out",
@@ -231,7 +232,7 @@ pub fn pretrain<
         "pretraining never uses dfdx's exact-GELU backward"
     );
 
-    let mut opt = Adam::new(
+    let opt = Adam::new(
         &model,
         AdamConfig {
             lr: cfg.lr,
@@ -240,40 +241,126 @@ pub fn pretrain<
             weight_decay: Some(WeightDecay::Decoupled(cfg.weight_decay)),
         },
     );
-    let bar = if progress {
-        ProgressBar::new(cfg.steps as u64).with_style(
-            ProgressStyle::with_template("BERT {bar:30} {pos}/{len} steps {msg} ETA {eta}")
-                .expect("valid template"),
-        )
-    } else {
-        ProgressBar::hidden()
+    let progress = TrainProgress::new(
+        progress,
+        cfg.steps as u64,
+        "BERT {bar:30} {pos}/{len} steps {msg} ETA {eta}",
+    );
+    progress.set_position(report.steps_done as u64);
+    let first = report.steps_done + 1;
+    let mut job = Pretraining {
+        dev,
+        corpus,
+        cfg,
+        out,
+        tok,
+        config,
+        model,
+        opt,
+        report,
+        t0: Instant::now(),
+        seconds_before: 0.0,
     };
-    bar.set_position(report.steps_done as u64);
-    let t0 = Instant::now();
-    let seconds_before = report.seconds;
-    let save = |model: &MlmModel<D, L, H, F, Elem, Dev>,
-                report: &PretrainReport|
-     -> Result<(), EmbedError> {
-        hf::save(out, &model.encoder, Some(&model.head), &config, &tok)?;
-        save_state(out, report)
+    job.seconds_before = job.report.seconds;
+    drive(&mut job, first..=cfg.steps, &progress)?;
+    job.save()?;
+    Ok((
+        Bert {
+            params: job.model.encoder,
+            config: job.config,
+        },
+        job.report,
+    ))
+}
+
+/// [`pretrain`] at a size chosen at run time (a flag, a notebook variable):
+/// the weights stay in `out`, the report comes back.
+pub fn pretrain_profile<Dev: Device<Elem>>(
+    profile: BertProfile,
+    dev: &Dev,
+    corpus: &Corpus,
+    cfg: &PretrainConfig,
+    out: &Path,
+    resume: bool,
+    progress: bool,
+) -> Result<PretrainReport, EmbedError> {
+    let report = match profile {
+        BertProfile::Small => {
+            pretrain::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>(
+                dev, corpus, cfg, out, resume, progress,
+            )?
+            .1
+        }
+        BertProfile::Paper => {
+            pretrain::<{ Paper::WIDTH }, { Paper::LAYERS }, { Paper::HEADS }, { Paper::FF }, Dev>(
+                dev, corpus, cfg, out, resume, progress,
+            )?
+            .1
+        }
     };
-    for step in report.steps_done + 1..=cfg.steps {
+    Ok(report)
+}
+
+/// A pretraining run in progress: a unit of [`Trainer`] is one optimiser
+/// step.
+struct Pretraining<'a, const D: usize, const L: usize, const H: usize, const F: usize, Dev>
+where
+    Dev: Device<Elem>,
+{
+    dev: &'a Dev,
+    corpus: &'a Corpus,
+    cfg: &'a PretrainConfig,
+    out: &'a Path,
+    tok: KmerTokenizer,
+    config: BertConfig,
+    model: MlmModel<D, L, H, F, Elem, Dev>,
+    opt: Adam<MlmModel<D, L, H, F, Elem, Dev>, Elem, Dev>,
+    report: PretrainReport,
+    t0: Instant,
+    seconds_before: f64,
+}
+
+impl<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Device<Elem>>
+    Pretraining<'_, D, L, H, F, Dev>
+{
+    /// Write the checkpoint and the report, with the wall time so far.
+    fn save(&mut self) -> Result<(), EmbedError> {
+        self.report.seconds = self.seconds_before + self.t0.elapsed().as_secs_f64();
+        hf::save(
+            self.out,
+            &self.model.encoder,
+            Some(&self.model.head),
+            &self.config,
+            &self.tok,
+        )?;
+        save_state(self.out, &self.report)
+    }
+}
+
+impl<const D: usize, const L: usize, const H: usize, const F: usize, Dev: Device<Elem>> Trainer
+    for Pretraining<'_, D, L, H, F, Dev>
+{
+    type Error = EmbedError;
+
+    fn run_unit(&mut self, step: usize, progress: &TrainProgress) -> Result<f64, EmbedError> {
+        let (cfg, dev, tok, config) = (self.cfg, self.dev, &self.tok, &self.config);
+        let windows = &self.corpus.windows;
         let mut rng =
             ChaCha8Rng::seed_from_u64(cfg.seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let ids: Vec<[u32; SEQ]> = (0..cfg.batch)
-            .map(|_| tok.encode(&corpus.windows[rng.gen_range(0..corpus.windows.len())]))
+            .map(|_| tok.encode(&windows[rng.gen_range(0..windows.len())]))
             .collect();
-        let batch = mask_batch(&ids, &tok, cfg.mask_rate, cfg.span, &mut rng);
+        let batch = mask_batch(&ids, tok, cfg.mask_rate, cfg.span, &mut rng);
         let n_masked = batch.masked();
         let inputs = dev.tensor_from_vec(batch.inputs.clone(), (cfg.batch, Const::<SEQ>));
         let targets =
             dev.tensor_from_vec(batch.targets(), (cfg.batch, Const::<SEQ>, Const::<VOCAB>));
-        let hidden = model.encoder.forward::<OwnedTape<Elem, Dev>>(
+        let hidden = self.model.encoder.forward::<OwnedTape<Elem, Dev>>(
             inputs,
             config.hidden_act,
             config.hidden_dropout_prob,
         );
-        let logits = model.head.forward(hidden, config.hidden_act);
+        let logits = self.model.head.forward(hidden, config.hidden_act);
         let logit_values = logits.as_vec();
         // The loss is the mean over all 101 positions of each window, with
         // zero targets off the masked ones; rescale to a mean over masked tokens.
@@ -281,16 +368,13 @@ pub fn pretrain<
         let loss = cross_entropy_with_logits_loss(logits, targets) * scale;
         let value = loss.as_vec()[0];
         if !value.is_finite() {
-            return Err(EmbedError::Diverged {
-                what: "k-mer BERT",
-                step,
-                loss: value,
-            });
+            return Ok(value as f64);
         }
         let lr = cfg.lr_at(step);
-        opt.cfg.lr = lr;
+        self.opt.cfg.lr = lr;
         let grads = loss.backward();
-        opt.update(&mut model, &grads)
+        self.opt
+            .update(&mut self.model, &grads)
             .map_err(|e| EmbedError::Invalid(format!("optimiser: {e}")))?;
         let correct = batch
             .labels
@@ -299,31 +383,33 @@ pub fn pretrain<
             .filter_map(|(i, l)| l.map(|id| (i, id)))
             .filter(|&(i, id)| argmax(&logit_values[i * VOCAB..(i + 1) * VOCAB]) == id as usize)
             .count();
-        report.history.push(StepRecord {
+        self.report.history.push(StepRecord {
             step,
             loss: value as f64,
             masked_accuracy: correct as f64 / n_masked as f64,
             lr,
         });
-        report.steps_done = step;
-        let (l, a) = report.tail(50);
-        bar.set_message(format!("loss {l:.3} masked acc {:.1}%", 100.0 * a));
-        bar.inc(1);
-        if step % cfg.checkpoint_every.max(1) == 0 || step == cfg.steps {
-            report.seconds = seconds_before + t0.elapsed().as_secs_f64();
-            save(&model, &report)?;
+        self.report.steps_done = step;
+        let (l, a) = self.report.tail(50);
+        progress.message(format!("loss {l:.3} masked acc {:.1}%", 100.0 * a));
+        progress.inc(1);
+        Ok(value as f64)
+    }
+
+    fn after_unit(&mut self, step: usize, _: &TrainProgress) -> Result<(), EmbedError> {
+        if step.is_multiple_of(self.cfg.checkpoint_every.max(1)) || step == self.cfg.steps {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    fn diverged(&self, step: usize, loss: f64) -> EmbedError {
+        EmbedError::Diverged {
+            what: "k-mer BERT",
+            step,
+            loss: loss as f32,
         }
     }
-    bar.finish_and_clear();
-    report.seconds = seconds_before + t0.elapsed().as_secs_f64();
-    save(&model, &report)?;
-    Ok((
-        Bert {
-            params: model.encoder,
-            config,
-        },
-        report,
-    ))
 }
 
 fn argmax(v: &[Elem]) -> usize {

@@ -14,7 +14,6 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::{word_code, Circ2Vec, Circ2VecMeta, ALL_WORDS, FORMAT_VERSION, K, NO_ROW, VEC_DIM};
 use crate::features::corpus::Corpus;
 use crate::features::EmbedError;
+use crate::nn::{drive, TrainProgress, Trainer};
 
 /// Training settings (word2vec's defaults where the paper is silent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,7 +112,7 @@ struct Job<'a> {
     output: &'a Shared,
     done: &'a AtomicU64,
     work: u64,
-    bar: &'a ProgressBar,
+    bar: &'a TrainProgress,
 }
 
 /// Sum of losses over the pairs it scored, and their count.
@@ -203,6 +203,59 @@ impl Job<'_> {
     }
 }
 
+/// The passes over the corpus: a unit of [`Trainer`] is one epoch (nothing
+/// is saved between epochs: a whole run takes about an hour on one thread).
+struct Passes<'a> {
+    job: &'a Job<'a>,
+    pool: &'a rayon::ThreadPool,
+    rng: &'a mut ChaCha8Rng,
+    n_windows: usize,
+    last: Loss,
+}
+
+impl Trainer for Passes<'_> {
+    type Error = EmbedError;
+
+    fn run_unit(&mut self, epoch: usize, progress: &TrainProgress) -> Result<f64, EmbedError> {
+        let threads = self.job.cfg.threads;
+        let mut order: Vec<usize> = (0..self.n_windows).collect();
+        order.shuffle(self.rng);
+        let share = order.len().div_ceil(threads).max(1);
+        let seeds: Vec<u64> = (0..threads).map(|_| self.rng.gen()).collect();
+        let job = self.job;
+        let parts: Vec<Loss> = if threads == 1 {
+            vec![job.run(&order, seeds[0])]
+        } else {
+            self.pool.install(|| {
+                order
+                    .par_chunks(share)
+                    .zip(seeds.par_iter())
+                    .map(|(part, &seed)| job.run(part, seed))
+                    .collect()
+            })
+        };
+        self.last = parts.iter().fold(Loss::default(), |a, b| Loss {
+            sum: a.sum + b.sum,
+            n: a.n + b.n,
+        });
+        let mean = self.last.sum / self.last.n.max(1) as f64;
+        progress.message(format!("epoch {epoch} loss {mean:.4}"));
+        Ok(mean)
+    }
+
+    fn after_unit(&mut self, _: usize, _: &TrainProgress) -> Result<(), EmbedError> {
+        Ok(())
+    }
+
+    fn diverged(&self, epoch: usize, loss: f64) -> EmbedError {
+        EmbedError::Diverged {
+            what: "circRNA2Vec",
+            step: epoch,
+            loss: loss as f32,
+        }
+    }
+}
+
 /// Train circRNA2Vec on `corpus` (see [`crate::features::corpus`]).
 ///
 /// ```no_run
@@ -286,16 +339,11 @@ pub fn train(
     let input = Shared::new((0..words.len() * VEC_DIM).map(|_| (rng.gen::<f32>() - 0.5) * scale));
     let output = Shared::new(std::iter::repeat_n(0.0, words.len() * VEC_DIM));
     let work = cfg.epochs as u64 * total;
-    let bar = if progress {
-        ProgressBar::new(work).with_style(
-            ProgressStyle::with_template(
-                "circRNA2Vec {bar:30} {percent}% {per_sec} words, ETA {eta} {msg}",
-            )
-            .expect("valid template"),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = TrainProgress::new(
+        progress,
+        work,
+        "circRNA2Vec {bar:30} {percent}% {per_sec} words, ETA {eta} {msg}",
+    );
     let done = AtomicU64::new(0);
     let job = Job {
         cfg,
@@ -312,38 +360,15 @@ pub fn train(
         .num_threads(cfg.threads)
         .build()
         .map_err(|e| EmbedError::Invalid(format!("thread pool: {e}")))?;
-    let mut last = Loss::default();
-    for epoch in 0..cfg.epochs {
-        let mut order: Vec<usize> = (0..corpus.windows.len()).collect();
-        order.shuffle(&mut rng);
-        let share = order.len().div_ceil(cfg.threads).max(1);
-        let seeds: Vec<u64> = (0..cfg.threads).map(|_| rng.gen()).collect();
-        let parts: Vec<Loss> = if cfg.threads == 1 {
-            vec![job.run(&order, seeds[0])]
-        } else {
-            pool.install(|| {
-                order
-                    .par_chunks(share)
-                    .zip(seeds.par_iter())
-                    .map(|(part, &seed)| job.run(part, seed))
-                    .collect()
-            })
-        };
-        last = parts.iter().fold(Loss::default(), |a, b| Loss {
-            sum: a.sum + b.sum,
-            n: a.n + b.n,
-        });
-        let mean = last.sum / last.n.max(1) as f64;
-        if !mean.is_finite() {
-            return Err(EmbedError::Diverged {
-                what: "circRNA2Vec",
-                step: epoch + 1,
-                loss: mean as f32,
-            });
-        }
-        bar.set_message(format!("epoch {} loss {mean:.4}", epoch + 1));
-    }
-    bar.finish_and_clear();
+    let mut passes = Passes {
+        job: &job,
+        pool: &pool,
+        rng: &mut rng,
+        n_windows: corpus.windows.len(),
+        last: Loss::default(),
+    };
+    drive(&mut passes, 1..=cfg.epochs, &bar)?;
+    let last = passes.last;
     let meta = Circ2VecMeta {
         format_version: FORMAT_VERSION,
         config: cfg.clone(),
