@@ -15,9 +15,19 @@ cd "$(dirname "$0")/.."
 ENV_DIR="$PWD/target/notebook-env"
 mkdir -p "$ENV_DIR"
 
-# evcxr compiles every cell against the standard library's sources.
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  rustup component add rust-src
+# evcxr compiles every cell against the standard library's sources: with
+# rustup, add them; with any other Rust (conda-forge's, a distribution's),
+# they must already be there.
+RUST_SRC="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
+if [ ! -d "$RUST_SRC" ]; then
+  if command -v rustup >/dev/null 2>&1; then
+    rustup component add rust-src
+  else
+    echo "scripts/test.sh: $RUST_SRC is missing: the notebooks' evcxr kernel needs the standard" >&2
+    echo "library's sources. Install them beside this Rust (conda: 'conda install -c conda-forge rust-src';" >&2
+    echo "Debian: 'apt install rust-src'), or use rustup ('rustup component add rust-src')." >&2
+    exit 1
+  fi
 fi
 if [ ! -x "$ENV_DIR/bin/evcxr_jupyter" ]; then
   # opt-level 1: the kernel mostly waits on rustc, and a fully optimised

@@ -1,6 +1,6 @@
 //! The loop every trainer of the crate runs: the CircSSNN network
-//! ([`crate::train::fit`], a unit is an epoch), k-mer BERT pretraining
-//! ([`crate::features::bert::pretrain`], a unit is an optimiser step) and
+//! ([`crate::train::fit()`], a unit is an epoch), k-mer BERT pretraining
+//! ([`crate::features::bert::pretrain()`], a unit is an optimiser step) and
 //! circRNA2Vec ([`crate::features::circ2vec::train`], a unit is a pass over
 //! the corpus).
 //!
