@@ -152,7 +152,30 @@ fn encode_tensors(
         ("format".to_string(), "circssnn".to_string()),
         (META_HASH_KEY.to_string(), meta_sha256.to_string()),
     ]));
-    safetensors::serialize(views, &info)
+    safetensors::serialize(views, &info).map(canonical_header)
+}
+
+/// The same safetensors file with its JSON header's keys sorted.
+///
+/// Why: safetensors writes the header's metadata from a `HashMap`, in an
+/// order that changes from process to process, so two runs with the same
+/// seed wrote the same tensors under different file hashes (measured: of two
+/// identical WTAP runs, one header began with `format`, the other with the
+/// hash key). serde_json's map is ordered, so a parse and a re-write gives
+/// one byte sequence per content; the header is padded with spaces to a
+/// multiple of 8 bytes, as safetensors pads it, so the tensor data stays
+/// aligned.
+fn canonical_header(bytes: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8-byte length")) as usize;
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + n]).expect("safetensors wrote a JSON header");
+    let mut json = serde_json::to_vec(&header).expect("a JSON value serialises");
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }
 
 /// The safetensors bytes of the tensors of the views `net` reads (little
@@ -408,4 +431,40 @@ fn read_tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Ve
         ));
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_once() -> Vec<u8> {
+        let a: Vec<u8> = [1.0f32, -2.5]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let b: Vec<u8> = [0.5f32; 6].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let tensors = vec![
+            ("head.bias".to_string(), vec![2], a),
+            ("block.w".to_string(), vec![2, 3], b),
+        ];
+        encode_tensors(&tensors, Dtype::F32, "abc123").unwrap()
+    }
+
+    #[test]
+    fn the_same_tensors_give_the_same_bytes_every_time() {
+        // Each HashMap gets fresh random keys, so without the canonical
+        // header some of these would differ in their metadata order.
+        let first = encode_once();
+        for _ in 0..32 {
+            assert_eq!(encode_once(), first);
+        }
+        let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!((8 + n) % 8, 0, "tensor data starts 8-aligned");
+        let (_, parsed) = SafeTensors::read_metadata(&first).unwrap();
+        let meta = parsed.metadata().as_ref().unwrap();
+        assert_eq!(meta.get(META_HASH_KEY).map(String::as_str), Some("abc123"));
+        let file = SafeTensors::deserialize(&first).unwrap();
+        let w = file.tensor("block.w").unwrap();
+        assert_eq!((w.shape(), w.data().len()), (&[2usize, 3][..], 24));
+    }
 }
