@@ -43,14 +43,15 @@ impl Paper {
     pub const FF: usize = 3072;
 }
 
-/// A BERT size chosen at run time.
+/// A BERT size chosen at run time: [`Small`] or [`Paper`] (the variants'
+/// own docs are the `--profile` help text, so they carry no links).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BertProfile {
-    /// [`Small`]: 128 wide, 4 layers, 4 heads, feed-forward 512: pretrains on 2 CPU cores.
+    /// 128 wide, 4 layers, 4 heads, feed-forward 512: pretrains on 2 CPU cores.
     #[default]
     Small,
-    /// [`Paper`]: DNABERT-3's shape, 768 wide, 12 layers, 12 heads, feed-forward 3072: a GPU job.
+    /// DNABERT-3's shape, 768 wide, 12 layers, 12 heads, feed-forward 3072: a GPU job.
     Paper,
 }
 
