@@ -257,11 +257,10 @@ pub fn pretrain<
         config,
         model,
         opt,
+        seconds_before: report.seconds,
         report,
         t0: Instant::now(),
-        seconds_before: 0.0,
     };
-    job.seconds_before = job.report.seconds;
     drive(&mut job, first..=cfg.steps, &progress)?;
     job.save()?;
     Ok((
