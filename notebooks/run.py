@@ -2,10 +2,14 @@
 
     python notebooks/run.py OUT_DIR notebooks/01-*.ipynb ...
 
-Each notebook runs top to bottom in its own folder (so `:dep circssnn =
-{ path = ".." }` finds the crate); the executed copy is written to OUT_DIR.
-Exits non-zero at the first cell that errors (a failed assertion included),
-printing that cell's error. Prints the wall time of each notebook.
+First checks that each committed notebook's outputs were rendered from its
+current code (`metadata.circssnn.code_sha256`, written by `render.py`):
+a notebook edited without re-rendering fails here, before anything runs.
+Then each notebook runs top to bottom in its own folder (so `:dep circssnn
+= { path = ".." }` finds the crate), from a copy with its outputs cleared;
+the executed copy is written to OUT_DIR. Exits non-zero at the first cell
+that errors (a failed assertion included), printing that cell's error.
+Prints the wall time of each notebook.
 """
 
 import pathlib
@@ -16,12 +20,38 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from rendering import code_sha256, stored_sha256
+
+
+def stale(paths) -> list:
+    out = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if stored_sha256(nb) != code_sha256(nb):
+            out.append(path)
+    return out
+
 
 def main() -> int:
     out_dir = pathlib.Path(sys.argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    for path in map(pathlib.Path, sys.argv[2:]):
+    paths = list(map(pathlib.Path, sys.argv[2:]))
+    bad = stale(paths)
+    if bad:
+        for path in bad:
+            print(
+                f"{path}: its code differs from the code its committed outputs came from "
+                f"(metadata.circssnn.code_sha256); re-render it: "
+                f"bash scripts/render-notebooks.sh {path}",
+                flush=True,
+            )
+        return 1
+    for path in paths:
         nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
         t0 = time.time()
         client = NotebookClient(
             nb,

@@ -517,3 +517,82 @@ fn non_finite_features_and_loss_stop_training_with_a_clear_error() {
         "{err}"
     );
 }
+
+/// The depth experiment's short run (notebook 02): the same seed gives the
+/// same losses, one gradient norm per block before and after, a learning
+/// rate that blows up is a result naming its step rather than an error, and
+/// stored arms read back (a corrupt one named).
+#[test]
+fn constant_lr_run_is_deterministic_and_reports_divergence() {
+    use circssnn::train::diagnostics::{
+        constant_lr_run, read_depth_arms, DepthArm, ShortRunConfig,
+    };
+    let (ds, sp) = wtap();
+    let cfg = ShortRunConfig {
+        steps: 3,
+        batch_size: 16,
+        ..Default::default()
+    };
+    let run = |lr: f64| {
+        let dev = Cpu::seed_from_u64(3);
+        let mut net = CircSsnn::<BERT_SMALL, 2, Cpu>::new(&dev, ModelConfig::default());
+        let cfg = ShortRunConfig { lr, ..cfg };
+        constant_lr_run(
+            &mut net,
+            &dev,
+            &knfp_only(),
+            &ds,
+            &sp.train,
+            &sp.valid,
+            &cfg,
+        )
+        .unwrap()
+    };
+    let a = run(3e-3);
+    assert_eq!(a, run(3e-3), "same seed, same run");
+    assert_eq!(
+        (a.losses.len(), a.grad_init.len(), a.grad_trained.len()),
+        (3, 2, 2)
+    );
+    assert!(a.losses.iter().all(|l| l.is_finite() && *l > 0.0));
+    assert!(a.valid_auc.is_some_and(|v| (0.0..=1.0).contains(&v)));
+    assert_eq!(a.diverged_at, None);
+
+    // 1e30 overflows the weights at the first update.
+    let wild = run(1e30);
+    let step = wild.diverged_at.expect("a loss of inf or NaN");
+    assert_eq!(wild.losses.len() + 1, step);
+    assert!(wild.valid_auc.is_none() && wild.grad_trained.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let arm = DepthArm {
+        depth: 2,
+        norm: Norm::Post,
+        config: cfg,
+        run: a,
+        seconds: 1.0,
+    };
+    let text = serde_json::to_string(&arm).unwrap();
+    std::fs::write(dir.path().join("d02-post.json"), text).unwrap();
+    let back = read_depth_arms(dir.path()).unwrap();
+    // JSON keeps an f64 to within one unit in the last place.
+    let close = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-12 * x.abs())
+    };
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        (back[0].depth, back[0].norm, back[0].config),
+        (2, Norm::Post, cfg)
+    );
+    assert_eq!(back[0].run.losses, arm.run.losses);
+    assert!(close(&back[0].run.grad_init, &arm.run.grad_init));
+    assert!(close(&back[0].run.grad_trained, &arm.run.grad_trained));
+    std::fs::write(dir.path().join("d04-pre.json"), "{").unwrap();
+    let err = read_depth_arms(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("d04-pre.json") && err.contains("not a depth-experiment arm"),
+        "{err}"
+    );
+}

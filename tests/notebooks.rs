@@ -1,5 +1,7 @@
 //! Every notebook in `notebooks/` executed top to bottom with the evcxr
-//! kernel; a cell error or a failed assertion cell fails the test.
+//! kernel; a cell error or a failed assertion cell fails the test, and so
+//! does a committed notebook whose code changed since its outputs were
+//! rendered (`notebooks/run.py` checks the stored code hash first).
 //!
 //! Ignored by plain `cargo test` because it needs the notebook toolchain
 //! (evcxr_jupyter, rust-src, nbclient): `bash scripts/test.sh` installs it

@@ -10,10 +10,13 @@
 //! server allows it. One `fetch` per data root at a time (a folder lock).
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+#[cfg(feature = "download")]
+use std::io::Write;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[cfg(feature = "download")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -238,6 +241,7 @@ pub struct FetchReport {
     pub bytes: u64,
 }
 
+#[cfg(feature = "download")]
 /// Download every file of `manifest` missing or wrong under `root`.
 /// Stops at the first failure; files finished before it stay (verified).
 pub fn fetch(root: &Path, manifest: &Manifest, opts: &FetchOptions) -> Result<FetchReport> {
@@ -279,6 +283,7 @@ pub fn fetch(root: &Path, manifest: &Manifest, opts: &FetchOptions) -> Result<Fe
     Ok(report)
 }
 
+#[cfg(feature = "download")]
 /// Where a download in progress keeps its bytes: beside the target, under
 /// a name no reader takes for data; kept after a broken connection, so the
 /// next `fetch` continues from it.
@@ -290,6 +295,7 @@ fn partial_path(target: &Path) -> PathBuf {
     ))
 }
 
+#[cfg(feature = "download")]
 fn download_one(
     agent: &ureq::Agent,
     root: &Path,

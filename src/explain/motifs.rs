@@ -17,7 +17,8 @@ use super::ExplainError;
 use crate::data::shuffle::dinucleotide_shuffle;
 
 /// How a window's per-nucleotide importance is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Importance {
     /// In-silico mutagenesis: the mean fall of P(bound) over the three

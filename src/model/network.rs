@@ -246,7 +246,13 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         Ok(self.trunk(tokens, true))
     }
 
-    fn tokens_eval(&self, batch: &ViewBatch<BERT, D>) -> Result<Tokens<D, NoneTape>, ViewMismatch> {
+    /// The token sequence the first block reads (evaluation mode): each
+    /// view through its encoder, summed, plus the fused bias; `batch x 128 x
+    /// 400`. Notebook 02 rebuilds it by hand from the parameters.
+    pub fn tokens_eval(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Tokens<D, NoneTape>, ViewMismatch> {
         self.check_views(batch)?;
         let p = &self.params;
         let mut acc = None;

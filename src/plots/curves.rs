@@ -107,22 +107,42 @@ pub fn training_curves(history: &[EpochRecord], title: &str) -> Plot {
     plot
 }
 
+/// One line per series over x = 1, 2, ... (steps, blocks), with markers
+/// when there are few points; `log_y` puts the y axis on a log scale.
+///
+/// ```
+/// use circssnn::plots::{lines, Series};
+/// let p = lines(&[Series::new("pre-norm", vec![0.7, 0.5, 0.4])], "loss", "step", "training loss", false);
+/// assert_eq!(p.data().len(), 1);
+/// ```
+pub fn lines(series: &[Series], title: &str, x_title: &str, y_title: &str, log_y: bool) -> Plot {
+    let mut plot = Plot::new();
+    for s in series {
+        let x: Vec<usize> = (1..=s.values.len()).collect();
+        let mode = if s.values.len() <= 40 {
+            Mode::LinesMarkers
+        } else {
+            Mode::Lines
+        };
+        plot.add_trace(Scatter::new(x, s.values.clone()).mode(mode).name(&s.name));
+    }
+    let mut y_axis = Axis::new().title(y_title).auto_margin(true);
+    if log_y {
+        y_axis = y_axis.type_(AxisType::Log);
+    }
+    plot.set_layout(layout(title, x_title, y_title).y_axis(y_axis));
+    plot
+}
+
 /// Gradient norm per layer (layer 1 nearest the input), one line per
 /// variant, on a log scale: how the gradient reaching early layers changes
 /// with depth under pre- and post-norm (paper Eq. 6 vs 7).
 pub fn gradient_norms(series: &[Series], title: &str) -> Plot {
-    let mut plot = Plot::new();
-    for s in series {
-        let layers: Vec<usize> = (1..=s.values.len()).collect();
-        plot.add_trace(
-            Scatter::new(layers, s.values.clone())
-                .mode(Mode::LinesMarkers)
-                .name(&s.name),
-        );
-    }
-    plot.set_layout(
-        layout(title, "layer", "gradient norm")
-            .y_axis(Axis::new().title("gradient norm").type_(AxisType::Log)),
-    );
-    plot
+    lines(
+        series,
+        title,
+        "layer (1 = nearest the input)",
+        "gradient norm",
+        true,
+    )
 }

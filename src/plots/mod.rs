@@ -12,8 +12,8 @@
 //! | Fig. 8, AUC per descriptor | [`violin`] |
 //! | Fig. 9, AUC across sets | [`box_plot`] |
 //!
-//! and for a run: [`roc`], [`training_curves`], [`attention_heatmap`],
-//! [`gradient_norms`]; for why a window binds: [`sequence_logo`].
+//! and for a run: [`roc`], [`training_curves`], [`attention_heatmap`], [`attention_heads`],
+//! [`gradient_norms`], [`lines`]; for why a window binds: [`sequence_logo`].
 //!
 //! ```
 //! use circssnn::plots::{violin, Series};
@@ -35,13 +35,13 @@ mod logo;
 mod violin;
 
 pub use bars::grouped_bars;
-pub use curves::{gradient_norms, roc, stability, training_curves};
+pub use curves::{gradient_norms, lines, roc, stability, training_curves};
 pub use distributions::{box_plot, violin};
 pub use dot_matrix::dot_matrix;
 pub use export::save_html;
 #[cfg(feature = "static-export")]
 pub use export::{save_image, ImageFormat};
-pub use heatmap::attention_heatmap;
+pub use heatmap::{attention_heads, attention_heatmap};
 pub use logo::{sequence_logo, sequence_logo_svg, LOGO_BASES};
 pub use violin::Violin;
 

@@ -45,7 +45,8 @@ impl Paper {
 
 /// A BERT size chosen at run time: [`Small`] or [`Paper`] (the variants'
 /// own docs are the `--profile` help text, so they carry no links).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum BertProfile {
     /// 128 wide, 4 layers, 4 heads, feed-forward 512: pretrains on 2 CPU cores.
