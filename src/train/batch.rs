@@ -120,3 +120,15 @@ pub fn predict_proba<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     }
     Ok(out)
 }
+
+/// One-hot targets `(not bound, bound)` of `labels` (1 = bound), `batch x 2`.
+pub(crate) fn targets<D: Device<Elem>>(
+    dev: &D,
+    labels: &[u8],
+) -> dfdx::prelude::Tensor<(usize, Const<2>), Elem, D> {
+    let v: Vec<Elem> = labels
+        .iter()
+        .flat_map(|&y| if y == 1 { [0.0, 1.0] } else { [1.0, 0.0] })
+        .collect();
+    dev.tensor_from_vec(v, (labels.len(), Const::<2>))
+}

@@ -6,8 +6,7 @@
 use std::path::Path;
 
 use dfdx::losses::cross_entropy_with_logits_loss;
-use dfdx::optim::{Adam, AdamConfig, Optimizer, OptimizerUpdateError, WeightDecay};
-use dfdx::prelude::{Const, Device, Gradients, Tensor};
+use dfdx::prelude::{Device, Gradients, Tensor};
 use dfdx::shapes::Shape;
 use dfdx::tensor_ops::Backward;
 use rand::seq::SliceRandom;
@@ -15,7 +14,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::batch::{make_batch, predict_proba, Descriptors};
+use super::batch::{make_batch, predict_proba, targets, Descriptors};
+use super::fit::{adam, pick, train_step};
 use super::{TrainConfig, TrainError};
 use crate::data::Dataset;
 use crate::eval::roc_auc;
@@ -76,7 +76,7 @@ pub fn block_gradient_norms<const BERT: usize, const DEPTH: usize, D: Device<Ele
     let mut net = net.clone();
     let batch = make_batch(dev, desc, net.config.views, seqs)?;
     let grads =
-        cross_entropy_with_logits_loss(net.forward_train(&batch)?, onehot(dev, labels)).backward();
+        cross_entropy_with_logits_loss(net.forward_train(&batch)?, targets(dev, labels)).backward();
     Ok(net
         .params
         .blocks
@@ -144,11 +144,6 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     cfg: &ShortRunConfig,
 ) -> Result<ShortRun, TrainError> {
     desc.check(net.config.views)?;
-    let pick = |idx: &[usize]| -> (Vec<&[u8]>, Vec<u8>) {
-        idx.iter()
-            .map(|&i| (data.records[i].seq.as_slice(), data.labels[i]))
-            .unzip()
-    };
     let mut order = train.to_vec();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     order.shuffle(&mut rng);
@@ -160,25 +155,28 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
             cfg.batch_size
         )));
     }
-    let (probe_seqs, probe_labels) = pick(batches[0]);
+    let (probe_seqs, probe_labels) = pick(data, batches[0]);
     let grad_init = block_gradient_norms(net, dev, desc, &probe_seqs, &probe_labels)?;
-    let published = TrainConfig::PUBLISHED;
-    let mut opt = Adam::new(
-        &net.params,
-        AdamConfig {
+    let mut opt = adam(
+        net,
+        &TrainConfig {
             lr: cfg.lr,
-            betas: [published.beta1, published.beta2],
-            eps: 1e-8,
-            weight_decay: Some(WeightDecay::L2(published.weight_decay)),
+            ..TrainConfig::PUBLISHED
         },
     );
     let unused_expected = net.unused_view_tensors();
     let mut losses = Vec::with_capacity(cfg.steps);
     for step in 0..cfg.steps {
-        let (seqs, labels) = pick(batches[step % batches.len()]);
-        let batch = make_batch(dev, desc, net.config.views, &seqs)?;
-        let loss = cross_entropy_with_logits_loss(net.forward_train(&batch)?, onehot(dev, &labels));
-        let value = f64::from(loss.as_vec()[0]);
+        let (seqs, labels) = pick(data, batches[step % batches.len()]);
+        let value = f64::from(train_step(
+            net,
+            &mut opt,
+            dev,
+            desc,
+            &seqs,
+            &labels,
+            unused_expected,
+        )?);
         if !value.is_finite() {
             return Ok(ShortRun {
                 losses,
@@ -189,17 +187,9 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
             });
         }
         losses.push(value);
-        let grads = loss.backward();
-        // Parameters of views the network does not read get no gradient;
-        // only they may be missing.
-        match opt.update(&mut net.params, &grads) {
-            Ok(()) => {}
-            Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => {}
-            Err(e) => return Err(TrainError::Optimiser(e.to_string())),
-        }
     }
     let grad_trained = block_gradient_norms(net, dev, desc, &probe_seqs, &probe_labels)?;
-    let (valid_seqs, valid_labels) = pick(valid);
+    let (valid_seqs, valid_labels) = pick(data, valid);
     let scores = predict_proba(net, dev, desc, &valid_seqs, 256)?;
     let valid_auc = Some(roc_auc(&scores, &valid_labels)?);
     Ok(ShortRun {
@@ -209,14 +199,6 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         valid_auc,
         diverged_at: None,
     })
-}
-
-fn onehot<D: Device<Elem>>(dev: &D, labels: &[u8]) -> Tensor<(usize, Const<2>), Elem, D> {
-    let v: Vec<Elem> = labels
-        .iter()
-        .flat_map(|&y| if y == 1 { [0.0, 1.0] } else { [1.0, 0.0] })
-        .collect();
-    dev.tensor_from_vec(v, (labels.len(), Const::<2>))
 }
 
 /// One arm of the depth experiment (`examples/norm_depth.rs`), as stored

@@ -9,20 +9,20 @@ use std::time::Instant;
 
 use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::optim::{Adam, AdamConfig, Optimizer, OptimizerUpdateError, WeightDecay};
-use dfdx::prelude::{Const, Device};
+use dfdx::prelude::Device;
 use dfdx::tensor_ops::Backward;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::batch::{make_batch, predict_proba, Descriptors};
+use super::batch::{make_batch, predict_proba, targets, Descriptors};
 use super::checkpoint::{checkpoint_files, load_checkpoint, CheckpointMeta};
 use super::config::TrainConfig;
 use super::TrainError;
 use crate::data::{Dataset, Split};
 use crate::eval::{binary_metrics, published_batch_mean, BinaryMetrics, PUBLISHED_BATCH};
-use crate::model::{CircSsnn, Elem};
+use crate::model::{CircSsnn, CircSsnnParams, Elem};
 use crate::nn::{drive, TrainProgress, Trainer};
 use crate::output::commit_files;
 
@@ -114,7 +114,52 @@ fn signature(cfg: &TrainConfig, meta: &CheckpointMeta) -> String {
     serde_json::json!({ "train": cfg, "meta": meta }).to_string()
 }
 
-fn pick<'a>(data: &'a Dataset, idx: &[usize]) -> (Vec<&'a [u8]>, Vec<u8>) {
+/// Adam with `cfg`'s learning rate, betas and L2 weight decay added to the
+/// gradient (as PyTorch's Adam does).
+pub(super) fn adam<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+    net: &CircSsnn<BERT, DEPTH, D>,
+    cfg: &TrainConfig,
+) -> Adam<CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D> {
+    Adam::new(
+        &net.params,
+        AdamConfig {
+            lr: cfg.lr,
+            betas: [cfg.beta1, cfg.beta2],
+            eps: 1e-8,
+            weight_decay: Some(WeightDecay::L2(cfg.weight_decay)),
+        },
+    )
+}
+
+/// One optimiser step on a batch; returns the batch's loss. A loss that is
+/// not finite is returned before the backward pass, with the weights
+/// untouched, for the caller to report. Parameters of views the network
+/// does not read get no gradient: the optimiser reports them, and only
+/// `unused_expected` of them may be missing.
+pub(super) fn train_step<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+    net: &mut CircSsnn<BERT, DEPTH, D>,
+    opt: &mut Adam<CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
+    dev: &D,
+    desc: &Descriptors<'_, BERT>,
+    seqs: &[&[u8]],
+    labels: &[u8],
+    unused_expected: usize,
+) -> Result<f32, TrainError> {
+    let batch = make_batch(dev, desc, net.config.views, seqs)?;
+    let loss = cross_entropy_with_logits_loss(net.forward_train(&batch)?, targets(dev, labels));
+    let value = loss.as_vec()[0];
+    if !value.is_finite() {
+        return Ok(value);
+    }
+    let grads = loss.backward();
+    match opt.update(&mut net.params, &grads) {
+        Ok(()) => Ok(value),
+        Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => Ok(value),
+        Err(e) => Err(TrainError::Optimiser(e.to_string())),
+    }
+}
+
+pub(super) fn pick<'a>(data: &'a Dataset, idx: &[usize]) -> (Vec<&'a [u8]>, Vec<u8>) {
     idx.iter()
         .map(|&i| (data.records[i].seq.as_slice(), data.labels[i]))
         .unzip()
@@ -324,7 +369,7 @@ impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
     fn epoch<const DEPTH: usize>(
         &self,
         net: &mut CircSsnn<BERT, DEPTH, D>,
-        opt: &mut Adam<crate::model::CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
+        opt: &mut Adam<CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D>,
         epoch: usize,
         progress: &TrainProgress,
     ) -> Result<f64, TrainError> {
@@ -343,14 +388,7 @@ impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
         for (step, idx) in order.chunks_exact(cfg.batch_size).enumerate() {
             opt.cfg.lr = cfg.lr_at_step(epoch, first_step + step + 1);
             let (seqs, labels) = pick(self.data, idx);
-            let batch = make_batch(dev, self.desc, net.config.views, &seqs)?;
-            let onehot: Vec<Elem> = labels
-                .iter()
-                .flat_map(|&y| if y == 1 { [0.0, 1.0] } else { [1.0, 0.0] })
-                .collect();
-            let target = dev.tensor_from_vec(onehot, (labels.len(), Const::<2>));
-            let loss = cross_entropy_with_logits_loss(net.forward_train(&batch)?, target);
-            let value = loss.as_vec()[0];
+            let value = train_step(net, opt, dev, self.desc, &seqs, &labels, unused_expected)?;
             if !value.is_finite() {
                 return Err(TrainError::NonFiniteLoss {
                     epoch,
@@ -359,12 +397,6 @@ impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
                 });
             }
             loss_sum += value as f64;
-            let grads = loss.backward();
-            match opt.update(&mut net.params, &grads) {
-                Ok(()) => {}
-                Err(OptimizerUpdateError::UnusedParams(u)) if u.ids.len() == unused_expected => {}
-                Err(e) => return Err(TrainError::Optimiser(e.to_string())),
-            }
             progress.inc(1);
             progress.message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
         }
@@ -489,15 +521,7 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     let parts = Parts::new(dev, desc, data, split, cfg)?;
     let checkpoints = Checkpointer::new(run, cfg);
     let progress = checkpoints.resume(dev, net)?;
-    let opt = Adam::new(
-        &net.params,
-        AdamConfig {
-            lr: cfg.lr,
-            betas: [cfg.beta1, cfg.beta2],
-            eps: 1e-8,
-            weight_decay: Some(WeightDecay::L2(cfg.weight_decay)),
-        },
-    );
+    let opt = adam(net, cfg);
     let start_epoch = progress.history.len() + 1;
     let lines = TrainProgress::new(
         cfg.progress,
