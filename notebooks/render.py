@@ -14,10 +14,9 @@ import sys
 import time
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from rendering import add_static_images, code_sha256
+from rendering import add_static_images, code_sha256, execute
 
 
 def main() -> int:
@@ -26,15 +25,8 @@ def main() -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         t0 = time.time()
-        client = NotebookClient(
-            nb,
-            timeout=1800,
-            kernel_name="rust",
-            record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
         try:
-            client.execute()
+            execute(nb, path, record_timing=False)
         except CellExecutionError as err:
             print(f"{path}: a cell failed after {time.time() - t0:.0f} s; left unchanged\n{err}", flush=True)
             return 1

@@ -14,9 +14,25 @@ this code) and `render.py` (regenerate the committed outputs).
 
 import hashlib
 import json
+import pathlib
+
+from nbclient import NotebookClient
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PNG_MIME = "image/png"
+
+
+def execute(nb, path: pathlib.Path, record_timing=True) -> None:
+    """Run `nb` top to bottom with the evcxr kernel, in the folder of
+    `path` (so `:dep circssnn = { path = ".." }` finds the crate). Raises
+    nbclient's CellExecutionError at the first failing cell."""
+    NotebookClient(
+        nb,
+        timeout=1800,
+        kernel_name="rust",
+        record_timing=record_timing,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
 
 
 def code_sha256(nb) -> str:

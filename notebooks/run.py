@@ -17,10 +17,9 @@ import sys
 import time
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from rendering import code_sha256, stored_sha256
+from rendering import code_sha256, execute, stored_sha256
 
 
 def stale(paths) -> list:
@@ -53,14 +52,8 @@ def main() -> int:
                 cell.outputs = []
                 cell.execution_count = None
         t0 = time.time()
-        client = NotebookClient(
-            nb,
-            timeout=1800,
-            kernel_name="rust",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
         try:
-            client.execute()
+            execute(nb, path)
         except CellExecutionError as err:
             nbformat.write(nb, out_dir / path.name)
             print(f"{path}: a cell failed after {time.time() - t0:.0f} s\n{err}", flush=True)
