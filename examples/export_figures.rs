@@ -14,7 +14,7 @@ use circssnn::model::Norm;
 use circssnn::train::results::Method;
 use std::path::PathBuf;
 
-use circssnn::plots::{save_html, save_image, stability, violin, ImageFormat, Series};
+use circssnn::plots::{save_html, save_image, stability, violin_paired, ImageFormat, Series};
 use circssnn::train::results::read_rows;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,9 +54,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|(v, name)| Series::new(*name, sets.iter().map(|s| auc(s, v).unwrap()).collect()))
         .collect();
-    let fig8 = violin(
+    let fig8 = violin_paired(
         &groups,
-        &format!("test AUC per descriptor ({} circRNA sets)", sets.len()),
+        &sets,
+        &format!(
+            "test AUC per descriptor ({} circRNA sets; a line joins one set)",
+            sets.len()
+        ),
+        "descriptor (the network's input views)",
         "test AUC",
     );
 

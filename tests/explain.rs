@@ -273,7 +273,16 @@ fn explain_and_motifs_run_from_the_command_line() {
     assert!(err.contains("2 windows x 1 models"), "{err}");
     let imp = std::fs::read_to_string(out.join("importance.tsv")).unwrap();
     assert_eq!(imp.lines().count(), 1 + 2 * 101);
-    assert_eq!(std::fs::read_dir(out.join("logos")).unwrap().count(), 4);
+    // Two windows: an HTML and an SVG logo each, and the plotly.js the pages load.
+    let mut logos: Vec<String> = std::fs::read_dir(out.join("logos"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    logos.sort();
+    assert_eq!(logos.len(), 5, "{logos:?}");
+    assert_eq!(logos.iter().filter(|f| f.ends_with(".html")).count(), 2);
+    assert_eq!(logos.iter().filter(|f| f.ends_with(".svg")).count(), 2);
+    assert!(logos.contains(&circssnn::plots::PLOTLY_JS_FILE.to_string()));
     assert!(
         err.contains("QKI: mutagenesis vs gradient x input over 2 windows"),
         "{err}"

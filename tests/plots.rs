@@ -5,8 +5,9 @@ use circssnn::eval::roc_curve;
 use circssnn::features::Knfp;
 use circssnn::model::{CircSsnn, ModelConfig, Norm, BERT_SMALL};
 use circssnn::plots::{
-    attention_heatmap, box_plot, dot_matrix, gradient_norms, grouped_bars, roc, save_html,
-    stability, training_curves, violin, Series,
+    attention_heatmap, box_plot, dot_matrix, gradient_norms, grouped_bars, mean_intervals,
+    paired_differences, roc, save_html, stability, training_curves, violin, violin_paired, Series,
+    PLOTLY_JS_FILE,
 };
 use circssnn::train::diagnostics::block_gradient_norms;
 use circssnn::train::{Descriptors, EpochRecord};
@@ -100,12 +101,38 @@ fn curves_roc_history_and_heatmap() {
         "Fig. 6",
         "AUC",
     ));
-    assert_eq!(j["data"][0]["x"], serde_json::json!([1, 2, 3]));
+    // The band's upper and lower edge (mean ± sample sd = 0.9 ± 0.1), the
+    // mean line, then the runs.
+    let data = j["data"].as_array().unwrap();
+    assert_eq!(data.len(), 4);
+    let ys = |k: usize| -> Vec<f64> {
+        data[k]["y"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    for (k, want) in [(0, 1.0), (1, 0.8), (2, 0.9)] {
+        assert!(
+            ys(k).iter().all(|y| (y - want).abs() < 1e-12),
+            "trace {k}: {:?}",
+            ys(k)
+        );
+    }
     assert_eq!(
-        j["data"][1]["y"],
-        serde_json::json!([0.9, 0.9, 0.9]),
-        "the mean line"
+        data[1]["fill"], "tonexty",
+        "the band fills between its edges"
     );
+    assert_eq!(
+        data[3]["name"],
+        "CircSSNN: mean 0.9000 ± 0.1000 sd (dashed, band)"
+    );
+    assert_eq!(data[3]["x"], serde_json::json!([1, 2, 3]));
+    assert_eq!(ys(3), vec![0.8, 0.9, 1.0]);
+    // The legend sits under the plot, where a long entry wraps instead of
+    // running off the right edge.
+    assert_eq!(j["layout"]["legend"]["orientation"], "h");
 
     let curve = roc_curve(&[0.9, 0.8, 0.3, 0.1], &[1, 0, 1, 0]).unwrap();
     let j = json(&roc(&[("m".to_string(), curve)], "ROC"));
@@ -153,14 +180,138 @@ fn curves_roc_history_and_heatmap() {
 }
 
 #[test]
-fn html_is_written_whole() {
+fn html_is_written_whole_and_draws_offline() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fig.html");
     save_html(&violin(&[Series::new("a", vec![1.0])], "t", "y"), &path).unwrap();
     let html = std::fs::read_to_string(&path).unwrap();
     assert!(html.contains("Plotly.newPlot") && html.contains("\"violin\""));
+    // plotly.js comes from the file beside the page, never from a network.
+    assert!(html.contains(&format!("<script src=\"{PLOTLY_JS_FILE}\">")));
+    assert!(
+        !html.contains("http://") && !html.contains("https://cdn"),
+        "{html}"
+    );
+    let js_path = dir.path().join(PLOTLY_JS_FILE);
+    let js = std::fs::read_to_string(&js_path).unwrap();
+    assert!(js.starts_with("/**\n* plotly.js v3."), "{}", &js[..80]);
+    assert!(js.len() > 3_000_000 && !js.contains("</script>"));
+    // A second page in the folder shares the file; a damaged copy is rewritten.
+    std::fs::write(&js_path, "truncated").unwrap();
+    save_html(
+        &box_plot(&[Series::new("b", vec![0.5])], "t", "y"),
+        &dir.path().join("other.html"),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&js_path).unwrap(), js);
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 3, "two pages and one plotly.js");
     // A path under a file is an error, not a panic (plotly's own write_html panics).
     assert!(save_html(&violin(&[], "t", "y"), &path.join("inside")).is_err());
+}
+
+/// Fig. 7 as paired differences: sorted, split by sign, the mean of the
+/// differences; the values computed here by hand.
+#[test]
+fn paired_differences_sort_split_and_average() {
+    let sets: Vec<String> = ["A", "B", "C", "D"].map(String::from).into();
+    let post = Series::new("post-norm", vec![0.90, 0.80, 0.70, 0.60]);
+    let pre = Series::new("pre-norm", vec![0.92, 0.75, 0.75, 0.60]);
+    let j = json(&paired_differences(
+        &sets, &post, &pre, "Fig. 7", "test AUC",
+    ));
+    let data = j["data"].as_array().unwrap();
+    assert_eq!(data.len(), 3);
+    // differences pre - post: A +0.02, B -0.05, C +0.05, D 0
+    assert_eq!(data[0]["x"], serde_json::json!(["C", "A"]));
+    assert_eq!(data[0]["name"], "pre-norm higher (2 of 4)");
+    assert_eq!(data[1]["x"], serde_json::json!(["D", "B"]));
+    assert_eq!(data[1]["name"], "post-norm higher or equal (2 of 4)");
+    let y: Vec<f64> = data[0]["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (y[0] - 0.05).abs() < 1e-12 && (y[1] - 0.02).abs() < 1e-12,
+        "{y:?}"
+    );
+    assert_eq!(data[2]["name"], "mean difference +0.0050");
+    assert_eq!(
+        j["layout"]["xaxis"]["categoryarray"],
+        serde_json::json!(["C", "A", "D", "B"]),
+        "sets ordered by difference"
+    );
+    assert_eq!(
+        j["layout"]["yaxis"]["title"]["text"],
+        "test AUC: pre-norm − post-norm"
+    );
+}
+
+/// Fig. 8 with each set joined across the descriptors, and means with 95%
+/// intervals (t(0.975, n - 1) sample sd / sqrt(n); [0.8, 0.9, 1.0]: with 2
+/// degrees of freedom t's quantile has the closed form
+/// (2p - 1) / sqrt(2p(1 - p)) = 0.95 / sqrt(0.04875), so 0.9 ± 0.248414).
+#[test]
+fn paired_violins_and_mean_intervals() {
+    let sets: Vec<String> = ["A", "B", "C"].map(String::from).into();
+    let j = json(&violin_paired(
+        &[
+            Series::new("KNFP", vec![0.8, 0.9, 1.0]),
+            Series::new("fusion", vec![0.85, 0.95, 0.97]),
+        ],
+        &sets,
+        "Fig. 8",
+        "descriptor",
+        "test AUC",
+    ));
+    let data = j["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2 + 3);
+    assert_eq!(data[0]["points"], false, "the lines draw the points");
+    assert_eq!(data[3]["name"], "B");
+    assert_eq!(data[3]["x"], serde_json::json!(["KNFP", "fusion"]));
+    assert_eq!(data[3]["y"], serde_json::json!([0.9, 0.95]));
+    assert_eq!(j["layout"]["xaxis"]["title"]["text"], "descriptor");
+
+    let cats: Vec<String> = ["standard", "shuffled"].map(String::from).into();
+    let j = json(&mean_intervals(
+        &cats,
+        &[
+            ("ours".to_string(), vec![vec![0.8, 0.9, 1.0], vec![]]),
+            ("published".to_string(), vec![vec![0.93], vec![0.7]]),
+        ],
+        "means",
+        "AUC",
+    ));
+    let ours = &j["data"][0];
+    assert_eq!(
+        ours["y"].as_array().unwrap().len(),
+        1,
+        "no marker without values"
+    );
+    assert!((ours["y"][0].as_f64().unwrap() - 0.9).abs() < 1e-12);
+    let ci = ours["error_y"]["array"][0].as_f64().unwrap();
+    let t = 0.95 / 0.04875f64.sqrt();
+    assert!((ci - t * 0.1 / 3f64.sqrt()).abs() < 1e-9, "{ci}");
+    assert_eq!(
+        j["data"][1]["error_y"]["array"],
+        serde_json::json!([0.0, 0.0])
+    );
+    let x: Vec<f64> = j["data"][1]["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        x[0] > 0.0 && x[0] < 0.5 && x[1] > 1.0,
+        "series side by side: {x:?}"
+    );
+    assert_eq!(
+        j["layout"]["xaxis"]["ticktext"],
+        serde_json::json!(["standard", "shuffled"])
+    );
 }
 
 /// Real windows of TAF15 through a 6-block network: one gradient norm per

@@ -1,5 +1,5 @@
-//! Saving figures: standalone HTML always; SVG, PNG and PDF through a
-//! headless Chromium with the `static-export` feature.
+//! Saving figures: HTML that draws offline always; SVG, PNG and PDF through
+//! a headless Chromium with the `static-export` feature.
 
 use std::path::Path;
 
@@ -7,10 +7,55 @@ use plotly::Plot;
 
 use crate::output::write_atomic;
 
-/// Write `plot` as a standalone HTML page (plotly.js is loaded from its CDN
-/// when the page is opened), atomically.
+/// The file [`save_html`] writes beside every page: plotly.js, which the
+/// page loads by this relative name.
+pub const PLOTLY_JS_FILE: &str = "plotly.min.js";
+
+/// plotly.js as the plotly crate bundles it (4.6 MB, v3.0.1 in plotly
+/// 0.14), without script tags: the first of
+/// [`Plot::offline_js_sources`]'s two scripts (the second is MathJax, which
+/// no figure here uses). Read from there rather than vendored a second time.
+pub fn plotly_js() -> String {
+    let sources = Plot::offline_js_sources();
+    let start = sources.find('>').map_or(0, |i| i + 1);
+    let end = sources.find("</script>").unwrap_or(sources.len());
+    sources[start.min(end)..end].to_string()
+}
+
+/// Write `plot` as an HTML page that works offline, atomically, with
+/// plotly.js beside it as [`PLOTLY_JS_FILE`] (written once per folder, and
+/// again only when it differs). Pages in one folder share the one copy
+/// (git stores identical files once), where embedding it would add 4.6 MB
+/// to every page; plotly's own `to_html` loads it from a CDN, which fails
+/// offline and on an air-gapped cluster. A page whose script is missing
+/// says so in place of the figure.
 pub fn save_html(plot: &Plot, path: &Path) -> std::io::Result<()> {
-    let html = plot.to_html();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let js_path = dir.join(PLOTLY_JS_FILE);
+    let js = plotly_js();
+    let current = std::fs::read(&js_path).ok();
+    if current.as_deref() != Some(js.as_bytes()) {
+        write_atomic(&js_path, |w| w.write_all(js.as_bytes()))?;
+    }
+    let title = path
+        .file_stem()
+        .map(|s| {
+            s.to_string_lossy()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n\
+         <script src=\"{PLOTLY_JS_FILE}\"></script>\n</head>\n<body>\n\
+         <script>if (!window.Plotly) document.write(\"<p>This figure needs {PLOTLY_JS_FILE} in the same \
+         folder as this page; it is missing. Saving the figure again with circssnn writes it.</p>\");</script>\n\
+         {}\n</body>\n</html>\n",
+        plot.to_inline_html(Some("figure"))
+    );
     write_atomic(path, |w| w.write_all(html.as_bytes()))
 }
 

@@ -35,7 +35,8 @@ pub struct Violin {
     inner_box: Visible,
     #[serde(rename = "meanline")]
     mean_line: Visible,
-    points: &'static str,
+    /// `"all"`, or `false` when the points are drawn by another trace.
+    points: serde_json::Value,
     #[serde(rename = "pointpos")]
     point_pos: f64,
     jitter: f64,
@@ -58,12 +59,22 @@ impl Violin {
             y: values,
             inner_box: Visible { visible: true },
             mean_line: Visible { visible: true },
-            points: "all",
+            points: serde_json::Value::from("all"),
             point_pos: 0.0,
             jitter: 0.3,
             hover_info: "y+name",
             span_mode: "hard",
         })
+    }
+}
+
+impl Violin {
+    /// The same violin without its jittered points, for a figure that
+    /// draws the values itself (each set joined across violins,
+    /// [`violin_paired`](super::violin_paired)).
+    pub fn without_points(mut self: Box<Self>) -> Box<Self> {
+        self.points = serde_json::Value::Bool(false);
+        self
     }
 }
 

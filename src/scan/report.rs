@@ -150,9 +150,12 @@ pub(super) fn html(
     cfg: &ScanConfig,
     s: &ScanSummary,
 ) -> String {
-    let js = plotly::Plot::offline_js_sources();
-    // Only plotly.js (the first script); the second is MathJax, unused here.
-    let plotly_js = js.split_inclusive("</script>").next().unwrap_or("");
+    // Embedded, not beside the page: a scan report is one file a user
+    // sends on, and there is one per scan, not one per figure.
+    let plotly_js = format!(
+        "<script type=\"text/javascript\">{}</script>",
+        crate::plots::plotly_js()
+    );
     let mut body = String::new();
     let _ = write!(
         body,
