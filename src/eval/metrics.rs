@@ -238,3 +238,21 @@ pub fn binary_metrics(
         fn_,
     })
 }
+
+/// Mean and sample standard deviation (n − 1) of repeated values, e.g. one
+/// metric over training seeds or over sets: the mean is NaN for no values,
+/// the standard deviation 0 for fewer than two.
+///
+/// ```
+/// let (m, sd) = circssnn::eval::mean_sd(&[0.8, 0.9, 1.0]);
+/// assert!((m - 0.9).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12);
+/// ```
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}

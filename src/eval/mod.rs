@@ -4,5 +4,7 @@
 pub mod metrics;
 pub mod published;
 
-pub use metrics::{binary_metrics, roc_auc, roc_curve, BinaryMetrics, MetricError, RocPoint};
+pub use metrics::{
+    binary_metrics, mean_sd, roc_auc, roc_curve, BinaryMetrics, MetricError, RocPoint,
+};
 pub use published::{published_batch_mean, BatchMeanMetrics, PUBLISHED_BATCH};

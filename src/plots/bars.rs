@@ -103,9 +103,9 @@ pub fn paired_differences(
                 .marker(plotly::common::Marker::new().color(color(k, 1.0))),
         );
     }
-    let all: Vec<String> = diffs.iter().map(|d| d.0.clone()).collect();
+    let order: Vec<String> = diffs.iter().map(|d| d.0.clone()).collect();
     plot.add_trace(
-        Scatter::new(all, vec![mean; diffs.len()])
+        Scatter::new(order.clone(), vec![mean; diffs.len()])
             .mode(Mode::Lines)
             .line(Line::new().dash(DashType::Dash).color("black"))
             .name(format!("mean difference {mean:+.4}")),
@@ -114,7 +114,7 @@ pub fn paired_differences(
     // 450 px page height, where it was drawn over them.
     let x_axis = Axis::new()
         .category_order(CategoryOrder::Array)
-        .category_array(diffs.iter().map(|d| d.0.clone()).collect())
+        .category_array(order)
         .auto_margin(true);
     plot.set_layout(
         layout(

@@ -5,8 +5,8 @@ use plotly::common::{DashType, ErrorData, ErrorType, Fill, Line, Mode};
 use plotly::layout::{Axis, AxisType};
 use plotly::{Plot, Scatter};
 
-use super::{color, layout, mean_sd, Series};
-use crate::eval::RocPoint;
+use super::{color, layout, Series};
+use crate::eval::{mean_sd, RocPoint};
 use crate::train::EpochRecord;
 
 /// One line per method over repeated runs `1..=n` (paper Fig. 6: ten runs

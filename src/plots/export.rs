@@ -2,6 +2,7 @@
 //! a headless Chromium with the `static-export` feature.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use plotly::Plot;
 
@@ -14,12 +15,17 @@ pub const PLOTLY_JS_FILE: &str = "plotly.min.js";
 /// plotly.js as the plotly crate bundles it (4.6 MB, v3.0.1 in plotly
 /// 0.14), without script tags: the first of
 /// [`Plot::offline_js_sources`]'s two scripts (the second is MathJax, which
-/// no figure here uses). Read from there rather than vendored a second time.
-pub fn plotly_js() -> String {
-    let sources = Plot::offline_js_sources();
-    let start = sources.find('>').map_or(0, |i| i + 1);
-    let end = sources.find("</script>").unwrap_or(sources.len());
-    sources[start.min(end)..end].to_string()
+/// no figure here uses). Read from there rather than vendored a second time,
+/// and once per process: `offline_js_sources` formats 6.7 MB on every call,
+/// and `explain` saves a page per logo.
+pub fn plotly_js() -> &'static str {
+    static JS: OnceLock<String> = OnceLock::new();
+    JS.get_or_init(|| {
+        let sources = Plot::offline_js_sources();
+        let start = sources.find('>').map_or(0, |i| i + 1);
+        let end = sources.find("</script>").unwrap_or(sources.len());
+        sources[start.min(end)..end].to_string()
+    })
 }
 
 /// Write `plot` as an HTML page that works offline, atomically, with

@@ -113,14 +113,3 @@ fn color(i: usize, alpha: f64) -> String {
     let c = |k: usize| u8::from_str_radix(&hex[k..k + 2], 16).unwrap_or(0);
     format!("rgba({}, {}, {}, {alpha})", c(1), c(3), c(5))
 }
-
-/// Mean and sample standard deviation (0 for fewer than two values).
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n.max(1.0);
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}

@@ -12,6 +12,7 @@ use plotly::Plot;
 
 use super::published::{PublishedMeans, CIRC37, LIN31};
 use super::wall_time::{summary, Invocation};
+use crate::eval::mean_sd;
 use crate::plots::{
     box_plot, dot_matrix, mean_intervals, paired_differences, stability, violin_paired, Series,
 };
@@ -97,11 +98,6 @@ fn mean(v: impl IntoIterator<Item = f64>) -> f64 {
     } else {
         s / n as f64
     }
-}
-
-fn sd(v: &[f64]) -> f64 {
-    let m = mean(v.iter().copied());
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
 }
 
 fn cell(r: Option<&RunRow>, f: fn(&RunRow) -> f64) -> String {
@@ -299,14 +295,17 @@ fn means(out: &mut Out, r: &Rows<'_>, suite: Suite) {
             // The paper gives only AUC means for the linear sets. Ours carry
             // their per-set values (a 95% interval over the sets); a
             // published mean is one marker.
-            let mut per_method: Vec<(String, Vec<Vec<f64>>)> = methods
+            let per_method: Vec<(String, Vec<Vec<f64>>)> = methods
                 .iter()
                 .zip(&values)
-                .map(|(m, v)| (m.clone(), vec![vec![v[1]]]))
+                .enumerate()
+                .map(|(k, (m, v))| {
+                    let aucs = cols
+                        .get(k)
+                        .map_or_else(|| vec![v[1]], |c| c.iter().map(|r| r.auc).collect());
+                    (m.clone(), vec![aucs])
+                })
                 .collect();
-            for (k, col) in cols.iter().enumerate() {
-                per_method[k].1 = vec![col.iter().map(|r| r.auc).collect()];
-            }
             figures.push((
                 fig("fig10-means"),
                 mean_intervals(
@@ -442,9 +441,9 @@ fn seeds(out: &mut Out, r: &Rows<'_>, suite: Suite) {
             md,
             "| mean ± sd | {:.4} ± {:.4} | {:.4} ± {:.4} |",
             mean(auc.iter().copied()),
-            sd(&auc),
+            mean_sd(&auc).1,
             mean(pubs.iter().copied()),
-            sd(&pubs)
+            mean_sd(&pubs).1
         );
         figures.push((
             fig("fig6-stability"),
