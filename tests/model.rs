@@ -408,6 +408,34 @@ fn interrupted_run_resumes_from_its_last_epoch() {
     assert!(err.to_string().contains("other settings"), "{err}");
 }
 
+/// The run state is JSON, and a resumed run must read back exactly the
+/// history it wrote: the value below (an epoch's wall time from CI) came
+/// back one ulp off under serde_json's default float parser.
+#[test]
+fn epoch_records_read_back_bit_exact() {
+    use circssnn::train::fit::EpochRecord;
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        f64::from_bits(0x3FF0_0000_0000_0000 | (seed >> 12)) * 16.0
+    };
+    for i in 0..2000 {
+        let r = EpochRecord {
+            epoch: i,
+            lr: 3e-6,
+            train_loss: next(),
+            valid_auc: next() / 32.0,
+            test_auc: next() / 32.0,
+            test_auc_batch_mean: next() / 32.0,
+            seconds: if i == 0 { 10.160564645 } else { next() },
+        };
+        let back: EpochRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+}
+
 #[test]
 fn published_protocol_is_undefined_below_one_test_batch_and_still_resumes() {
     use circssnn::train::fit::RunDir;
