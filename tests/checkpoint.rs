@@ -37,6 +37,7 @@ fn meta(views: ViewSet) -> CheckpointMeta {
         max_per_set: None,
         seed: 4,
         descriptors: Default::default(),
+        heads: Vec::new(),
         epoch: 1,
         crate_version: "test".into(),
         weights_sha256: None,

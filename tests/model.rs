@@ -267,6 +267,7 @@ fn meta(depth: usize) -> CheckpointMeta {
         max_per_set: None,
         seed: 0,
         descriptors: Default::default(),
+        heads: Vec::new(),
         epoch: 1,
         crate_version: "test".into(),
         weights_sha256: None,

@@ -39,8 +39,9 @@ pub struct TrainArgs {
     /// Seed of weights, dropout and batch order.
     #[arg(long, default_value_t = D.seed)]
     seed: u64,
-    /// Which split: random, published (see `circssnn baseline --help`) or
-    /// grouped (no source transcript in both test and training; stricter).
+    /// Which split: random, published (see `circssnn baseline --help`),
+    /// grouped (no source transcript in both test and training; stricter) or
+    /// sequence (a sequence's part decided by its hash, the same in every set).
     #[arg(long, default_value = "random")]
     split: SplitKind,
     /// Seed of the split (and of --max-per-set and --negatives shuffled).

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use circssnn::data::{Negatives, Registry};
+use circssnn::data::split::SplitKind;
+use circssnn::data::{Negatives, Protocol, Registry};
 use circssnn::model::ViewSet;
 use circssnn::reproduce::RunnerOptions;
-use circssnn::zoo::{train, Zoo, ZooConfig, ZooSuite};
+use circssnn::train::MultiConfig;
+use circssnn::zoo::{train, train_multi, MultiZooConfig, Zoo, ZooConfig, ZooSuite};
 
 use super::Common;
 
@@ -28,6 +30,43 @@ pub enum ZooCommand {
     },
     /// Copy chosen models into a zoo to ship: F16 weights, measured again.
     Pack(ZooPackArgs),
+    /// One network for every set of a suite (shared encoder, one head per
+    /// set), beside the baseline on the same parts (resumable).
+    Multi(ZooMultiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ZooMultiArgs {
+    /// Which sets: circ37 (37 heads) or lin31 (31 heads).
+    #[arg(long, default_value = "circ37")]
+    suite: ZooSuite,
+    /// Split of every set: sequence (a window's part is the same in every
+    /// set; nothing is lost to the leakage guard) or random, published,
+    /// grouped (per set: windows of one set's held-out parts that another
+    /// set trains on are left out of training).
+    #[arg(long, default_value = "sequence")]
+    split: SplitKind,
+    /// Seed of the split (and of --max-per-set and --negatives shuffled).
+    #[arg(long, default_value_t = 4)]
+    split_seed: u64,
+    /// Negatives: pool (the set's own) or shuffled (dinucleotide shuffles).
+    #[arg(long, default_value = "pool")]
+    negatives: Negatives,
+    /// Keep about this many windows per set (each part and class in proportion).
+    #[arg(long)]
+    max_per_set: Option<usize>,
+    /// Seed of weights, dropout and the draws.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Epochs at most (patience 2 may stop it sooner).
+    #[arg(long, default_value_t = 6)]
+    epochs: usize,
+    /// Sets are drawn with probability proportional to n^alpha (n: training windows).
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f64,
+    /// Run folder (default: models/zoo-multi-<suite>[-n<max>]).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +120,13 @@ pub struct ZooTrainArgs {
     /// Train nothing: write zoo.json for the models already finished.
     #[arg(long)]
     collect_only: bool,
+    /// Split of every set: random (the zoo's) or sequence (the multi-task
+    /// network's, to compare with it set by set).
+    #[arg(long, default_value = "random")]
+    split: SplitKind,
+    /// Keep about this many windows per set (default: the full sets).
+    #[arg(long)]
+    max_per_set: Option<usize>,
 }
 
 pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
@@ -95,6 +141,8 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
                 vec_model: a.vec_model,
                 bert_model: a.bert_model,
                 seed: a.seed,
+                split: a.split,
+                max_per_set: a.max_per_set,
             };
             let opts = RunnerOptions {
                 exe: std::env::current_exe()?,
@@ -138,7 +186,77 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
             print(&zoo);
             Ok(())
         }
+        ZooCommand::Multi(a) => multi(common, a),
     }
+}
+
+fn multi(common: &Common, a: ZooMultiArgs) -> Result<()> {
+    let reg = Registry::scan(&common.data_dir)?;
+    let d = MultiConfig::default();
+    let cfg = MultiZooConfig {
+        suite: a.suite,
+        protocol: Protocol {
+            split: a.split,
+            split_seed: a.split_seed,
+            negatives: a.negatives,
+            max_per_set: a.max_per_set,
+        },
+        train: MultiConfig {
+            train: circssnn::train::TrainConfig {
+                epochs: a.epochs,
+                seed: a.seed,
+                progress: true,
+                ..d.train
+            },
+            alpha: a.alpha,
+        },
+    };
+    cfg.train.train.check()?;
+    let out = a.out.unwrap_or_else(|| {
+        let n = a.max_per_set.map_or(String::new(), |n| format!("-n{n}"));
+        PathBuf::from(format!("models/zoo-multi-{}{n}", a.suite))
+    });
+    let run = train_multi(&reg, &cfg, &out)?;
+    let r = &run.report;
+    println!(
+        "{:<28} {:>8} {:>7} {:>9} {:>9} {:>9}",
+        "set", "n_train", "share", "validAUC", "testAUC", "baseline"
+    );
+    let baseline = |set: &str| {
+        run.rows
+            .iter()
+            .find(|row| row.set == set && row.variant == "baseline")
+            .map_or(f64::NAN, |row| row.auc)
+    };
+    for t in &r.tasks {
+        println!(
+            "{:<28} {:>8} {:>7.4} {:>9.4} {:>9.4} {:>9.4}",
+            t.set,
+            t.n_train,
+            t.sampled_share,
+            t.valid.auc,
+            t.test.auc,
+            baseline(&t.set)
+        );
+    }
+    let n = r.tasks.len() as f64;
+    let wins = r
+        .tasks
+        .iter()
+        .filter(|t| t.test.auc >= baseline(&t.set))
+        .count();
+    println!(
+        "mean of {} sets: test AUC {:.4}, baseline {:.4}; at or above the baseline on {wins}; \
+         epoch {} of {} chosen on mean validation AUC; {} windows left out by the leakage guard",
+        r.tasks.len(),
+        r.tasks.iter().map(|t| t.test.auc).sum::<f64>() / n,
+        r.tasks.iter().map(|t| baseline(&t.set)).sum::<f64>() / n,
+        r.best_epoch,
+        r.history.len(),
+        r.left_out
+    );
+    eprintln!("results in {}", out.join("results.csv").display());
+    Ok(())
 }
 
 fn print(zoo: &Zoo) {

@@ -13,9 +13,11 @@
 //! 3. [`head`] — a 1x1 convolution over the 128 tokens, then an MLP
 //!    400-100-20-2 giving two logits.
 //!
-//! [`network::CircSsnn`] assembles them; its runtime settings (which views,
-//! pre or post norm, dropout) live in [`ModelConfig`], outside the parameter
-//! tree, so that they survive device and dtype conversions untouched.
+//! [`network::CircSsnn`] assembles them; [`CircSsnnMulti`] is the same
+//! network with one head per RBP ([`PerRbp`]) over the shared encoder and
+//! blocks. Their runtime settings (which views, pre or post norm, dropout)
+//! live in [`ModelConfig`], outside the parameter tree, so that they survive
+//! device and dtype conversions untouched.
 //!
 //! The batch dimension is the one runtime-sized part (`usize`).
 
@@ -27,7 +29,8 @@ pub mod network;
 pub mod view_encoder;
 
 pub use config::{ModelConfig, Norm, ViewSet};
-pub use network::{CircSsnn, CircSsnnParams, ViewBatch};
+pub use head::{Heads, PerRbp};
+pub use network::{CircSsnn, CircSsnnMulti, CircSsnnParams, ViewBatch};
 
 /// Positions in a window: the input rows of every descriptor.
 pub const POSITIONS: usize = crate::data::WINDOW;
@@ -73,3 +76,6 @@ pub type ViewInput<const V: usize, D> = dfdx::tensor::Tensor<
 >;
 /// `batch x 2`: logits of (not bound, bound).
 pub type Logits<D, T> = dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<2>), Elem, D, T>;
+/// `batch x RBPS x 2`: logits of (not bound, bound) for every RBP's head.
+pub type MultiLogits<const RBPS: usize, D, T> =
+    dfdx::tensor::Tensor<(usize, dfdx::shapes::Const<RBPS>, dfdx::shapes::Const<2>), Elem, D, T>;

@@ -16,20 +16,21 @@ use dfdx::tensor_ops::{Backward, SumTo};
 
 use super::attention::AttentionMap;
 use super::block::{TransformerBlock, TransformerBlockBuilder};
-use super::head::{Head, HeadBuilder};
+use super::head::{Head, HeadBuilder, Heads, PerRbp};
 use super::view_encoder::{ViewEncoder, ViewEncoderBuilder};
 use super::{
-    Elem, Logits, ModelConfig, Tokens, ViewInput, HEADS, KNFP_DIM, POSITIONS, TOKENS, VEC_DIM,
-    WIDTH,
+    Elem, ModelConfig, Tokens, ViewInput, HEADS, KNFP_DIM, POSITIONS, TOKENS, VEC_DIM, WIDTH,
 };
 
 /// All learned parameters (what the optimiser updates and checkpoints hold).
+/// `H` is the output layer: one [`Head`], or one per RBP ([`PerRbp`]).
 #[derive(Debug, Clone)]
 pub struct CircSsnnParams<
     const BERT: usize,
     const DEPTH: usize,
     E: dfdx::shapes::Dtype,
     D: dfdx::tensor::Storage<E>,
+    H = Head<E, D>,
 > {
     /// KNFP view encoder.
     pub knfp: ViewEncoder<KNFP_DIM, E, D>,
@@ -41,8 +42,8 @@ pub struct CircSsnnParams<
     pub fuse_bias: Tensor<Rank1<WIDTH>, E, D>,
     /// Transformer blocks.
     pub blocks: Repeated<TransformerBlock<E, D>, DEPTH>,
-    /// Classification head.
-    pub head: Head<E, D>,
+    /// Classification head(s).
+    pub head: H,
 }
 
 /// Device-free description of [`CircSsnnParams`].
@@ -63,9 +64,11 @@ impl<
         const DEPTH: usize,
         E: dfdx::shapes::Dtype + num_traits::Float + rand_distr::uniform::SampleUniform,
         D: Device<E>,
-    > TensorCollection<E, D> for CircSsnnParams<BERT, DEPTH, E, D>
+        H: TensorCollection<E, D>,
+    > TensorCollection<E, D> for CircSsnnParams<BERT, DEPTH, E, D, H>
 {
-    type To<E2: dfdx::shapes::Dtype, D2: Device<E2>> = CircSsnnParams<BERT, DEPTH, E2, D2>;
+    type To<E2: dfdx::shapes::Dtype, D2: Device<E2>> =
+        CircSsnnParams<BERT, DEPTH, E2, D2, H::To<E2, D2>>;
 
     fn iter_tensors<W: ModuleVisitor<Self, E, D>>(
         visitor: &mut W,
@@ -115,12 +118,33 @@ pub struct ViewBatch<const BERT: usize, D: dfdx::tensor::Storage<Elem>> {
 
 /// Parameters plus the runtime settings that say how to run them.
 #[derive(Debug, Clone)]
-pub struct CircSsnn<const BERT: usize, const DEPTH: usize, D: dfdx::tensor::Storage<Elem>> {
+pub struct CircSsnn<
+    const BERT: usize,
+    const DEPTH: usize,
+    D: dfdx::tensor::Storage<Elem>,
+    H = Head<Elem, D>,
+> {
     /// Learned parameters.
-    pub params: CircSsnnParams<BERT, DEPTH, Elem, D>,
+    pub params: CircSsnnParams<BERT, DEPTH, Elem, D, H>,
     /// Views, norm placement, dropout.
     pub config: ModelConfig,
 }
+
+/// The multi-task network: CircSSNN's view encoders and transformer blocks
+/// shared by all sets of a suite, one [`Head`] per set (RBP) on top. Its
+/// logits are `batch x RBPS x 2`; a window's head is its set's index.
+///
+/// ```
+/// use circssnn::model::{CircSsnnMulti, ModelConfig, ViewBatch, BERT_SMALL};
+/// use dfdx::prelude::*;
+/// let dev = Cpu::seed_from_u64(4);
+/// let net = CircSsnnMulti::<BERT_SMALL, 1, 3, Cpu>::new_multi(&dev, ModelConfig::default());
+/// let x: Tensor<(usize, Const<101>, Const<84>), f32, Cpu> = dev.zeros_like(&(2, Const, Const));
+/// let logits = net.forward_eval(&ViewBatch { knfp: Some(x), vec: None, bert: None }).unwrap();
+/// assert_eq!(logits.shape().1, Const::<3>);
+/// ```
+pub type CircSsnnMulti<const BERT: usize, const DEPTH: usize, const RBPS: usize, D> =
+    CircSsnn<BERT, DEPTH, D, PerRbp<RBPS, Elem, D>>;
 
 /// Why a batch does not fit the network's views.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +166,15 @@ fn add_view<D: Device<Elem>, T: Tape<Elem, D>>(
     })
 }
 
+impl<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: Device<Elem>>
+    CircSsnnMulti<BERT, DEPTH, RBPS, D>
+{
+    /// A freshly initialised multi-task network on `dev`.
+    pub fn new_multi(dev: &D, config: ModelConfig) -> Self {
+        Self::with_heads(dev, config)
+    }
+}
+
 impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPTH, D> {
     /// A freshly initialised network on `dev` (seed the device for reproducible weights).
     ///
@@ -156,6 +189,16 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
     /// assert_eq!(logits.shape().0, 2);
     /// ```
     pub fn new(dev: &D, config: ModelConfig) -> Self {
+        Self::with_heads(dev, config)
+    }
+}
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>
+    CircSsnn<BERT, DEPTH, D, H>
+{
+    /// A freshly initialised network with output layer `H` (what [`new`](CircSsnn::new)
+    /// and [`new_multi`](CircSsnnMulti::new_multi) call).
+    pub fn with_heads(dev: &D, config: ModelConfig) -> Self {
         Self {
             params: CircSsnnParams::build(dev),
             config,
@@ -203,8 +246,8 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         })
     }
 
-    /// The transformer and head, shared by training and evaluation.
-    fn trunk<T: Tape<Elem, D>>(&self, tokens: Tokens<D, T>, train: bool) -> Logits<D, T> {
+    /// The transformer and head(s), shared by training and evaluation.
+    fn trunk<T: Tape<Elem, D>>(&self, tokens: Tokens<D, T>, train: bool) -> H::Logits<T> {
         let c = &self.config;
         let (dropout, head_dropout) = if train {
             (c.dropout, c.head_dropout)
@@ -215,7 +258,7 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         for block in &self.params.blocks.modules {
             x = block.forward(x, c.norm, dropout);
         }
-        self.params.head.forward(x, head_dropout)
+        self.params.head.logits(x, head_dropout)
     }
 
     fn fuse<T: Tape<Elem, D>>(&self, acc: Option<Tokens<D, T>>) -> Tokens<D, T> {
@@ -229,7 +272,7 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
     pub fn forward_train(
         &mut self,
         batch: &ViewBatch<BERT, D>,
-    ) -> Result<Logits<D, OwnedTape<Elem, D>>, ViewMismatch> {
+    ) -> Result<H::Logits<OwnedTape<Elem, D>>, ViewMismatch> {
         self.check_views(batch)?;
         let p = &mut self.params;
         let mut acc = None;
@@ -272,10 +315,28 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
     pub fn forward_eval(
         &self,
         batch: &ViewBatch<BERT, D>,
-    ) -> Result<Logits<D, NoneTape>, ViewMismatch> {
+    ) -> Result<H::Logits<NoneTape>, ViewMismatch> {
         Ok(self.trunk(self.tokens_eval(batch)?, false))
     }
 
+    /// Attention weights of every block for a batch (evaluation mode),
+    /// `batch x heads x 128 x 128` each.
+    pub fn attention_maps(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Vec<AttentionMap<D>>, ViewMismatch> {
+        let mut x = self.tokens_eval(batch)?;
+        let mut maps = Vec::with_capacity(DEPTH);
+        for block in &self.params.blocks.modules {
+            let (y, m) = block.forward_with_map(x, self.config.norm, 0.0);
+            maps.push(m);
+            x = y;
+        }
+        Ok(maps)
+    }
+}
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPTH, D> {
     /// Gradient x input, per window and position (evaluation mode): the
     /// derivative of the window's log-odds of binding (`logit_bound -
     /// logit_not_bound`) with respect to every descriptor value, times that
@@ -385,21 +446,5 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
             }
         }
         Ok(out)
-    }
-
-    /// Attention weights of every block for a batch (evaluation mode),
-    /// `batch x heads x 128 x 128` each.
-    pub fn attention_maps(
-        &self,
-        batch: &ViewBatch<BERT, D>,
-    ) -> Result<Vec<AttentionMap<D>>, ViewMismatch> {
-        let mut x = self.tokens_eval(batch)?;
-        let mut maps = Vec::with_capacity(DEPTH);
-        for block in &self.params.blocks.modules {
-            let (y, m) = block.forward_with_map(x, self.config.norm, 0.0);
-            maps.push(m);
-            x = y;
-        }
-        Ok(maps)
     }
 }

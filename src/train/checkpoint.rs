@@ -26,7 +26,7 @@ use super::TrainError;
 use crate::data::split::SplitKind;
 use crate::data::{Negatives, Protocol};
 use crate::features::learned::DescriptorSources;
-use crate::model::{CircSsnn, Elem, ModelConfig};
+use crate::model::{CircSsnn, Elem, Heads, ModelConfig};
 use crate::nn::params::{named_tensors, set_tensors};
 use crate::output::{commit_files, recover};
 
@@ -64,6 +64,11 @@ pub struct CheckpointMeta {
     pub descriptors: DescriptorSources,
     /// Epoch these weights are from (1-based).
     pub epoch: usize,
+    /// The sets of a multi-task network's heads, in head order (empty for a
+    /// one-set network, and then not written, so that the metadata of every
+    /// one-set checkpoint hashes as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
     /// circssnn version that wrote it.
     pub crate_version: String,
     /// SHA-256 of the weights file, checked on load (absent in checkpoints
@@ -95,10 +100,10 @@ fn err(path: &Path, message: impl Into<String>) -> TrainError {
 /// Write `dir/<name>.safetensors` and `dir/<name>.json` as one unit (see
 /// [`crate::output::commit`]); the weights file holds only the views the
 /// network reads, and the metadata records its SHA-256.
-pub fn save_checkpoint<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+pub fn save_checkpoint<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>(
     dir: &Path,
     name: &str,
-    net: &CircSsnn<BERT, DEPTH, D>,
+    net: &CircSsnn<BERT, DEPTH, D, H>,
     meta: &CheckpointMeta,
 ) -> Result<(), TrainError> {
     std::fs::create_dir_all(dir).map_err(|e| err(dir, e.to_string()))?;
@@ -108,10 +113,15 @@ pub fn save_checkpoint<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
 
 /// The two files of checkpoint `name`: its weights and its metadata (with
 /// the weights' hash), for [`commit_files`] alone or with other files.
-pub(crate) fn checkpoint_files<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
+pub(crate) fn checkpoint_files<
+    const BERT: usize,
+    const DEPTH: usize,
+    D: Device<Elem>,
+    H: Heads<D>,
+>(
     dir: &Path,
     name: &str,
-    net: &CircSsnn<BERT, DEPTH, D>,
+    net: &CircSsnn<BERT, DEPTH, D, H>,
     meta: &CheckpointMeta,
 ) -> Result<[(String, Vec<u8>); 2], TrainError> {
     let weights = format!("{name}.safetensors");
@@ -180,8 +190,8 @@ fn canonical_header(bytes: Vec<u8>) -> Vec<u8> {
 
 /// The safetensors bytes of the tensors of the views `net` reads (little
 /// endian `F32`), keyed by their dotted names.
-fn weights_bytes<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
-    net: &CircSsnn<BERT, DEPTH, D>,
+fn weights_bytes<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>(
+    net: &CircSsnn<BERT, DEPTH, D, H>,
     meta_sha256: &str,
 ) -> Result<Vec<u8>, safetensors::SafeTensorError> {
     let unused = net.unused_views();
@@ -344,7 +354,28 @@ pub fn load_checkpoint<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     dir: &Path,
     name: &str,
 ) -> Result<(CircSsnn<BERT, DEPTH, D>, CheckpointMeta), TrainError> {
+    load_checkpoint_as(dev, dir, name)
+}
+
+/// [`load_checkpoint`] for a network with output layer `H` (one head per
+/// set for [`crate::model::CircSsnnMulti`]); the checkpoint must have
+/// exactly `H`'s number of heads.
+pub fn load_checkpoint_as<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>(
+    dev: &D,
+    dir: &Path,
+    name: &str,
+) -> Result<(CircSsnn<BERT, DEPTH, D, H>, CheckpointMeta), TrainError> {
     let meta = load_meta(dir, name)?;
+    if meta.heads.len().max(1) != H::COUNT {
+        return Err(err(
+            &dir.join(format!("{name}.json")),
+            format!(
+                "holds a network with {} head(s), but one with {} was asked for",
+                meta.heads.len().max(1),
+                H::COUNT
+            ),
+        ));
+    }
     let weights: PathBuf = dir.join(format!("{name}.safetensors"));
     if (meta.bert_width, meta.depth) != (BERT, DEPTH) {
         return Err(err(
@@ -357,7 +388,7 @@ pub fn load_checkpoint<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     }
     let bytes = std::fs::read(&weights).map_err(|e| err(&weights, format!("cannot read: {e}")))?;
     check_weights_hash(&weights, &bytes, &meta)?;
-    let mut net = CircSsnn::<BERT, DEPTH, D>::new(dev, meta.model);
+    let mut net = CircSsnn::<BERT, DEPTH, D, H>::with_heads(dev, meta.model);
     let unused = net.unused_views();
     let expected: Vec<(String, Vec<usize>)> = crate::nn::params::tensor_names(&net.params)
         .into_iter()

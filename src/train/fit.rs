@@ -22,7 +22,7 @@ use super::config::TrainConfig;
 use super::TrainError;
 use crate::data::{Dataset, Split};
 use crate::eval::{binary_metrics, published_batch_mean, BinaryMetrics, PUBLISHED_BATCH};
-use crate::model::{CircSsnn, CircSsnnParams, Elem};
+use crate::model::{CircSsnn, CircSsnnParams, Elem, Heads};
 use crate::nn::{drive, TrainProgress, Trainer};
 use crate::output::commit_files;
 
@@ -116,10 +116,10 @@ fn signature(cfg: &TrainConfig, meta: &CheckpointMeta) -> String {
 
 /// Adam with `cfg`'s learning rate, betas and L2 weight decay added to the
 /// gradient (as PyTorch's Adam does).
-pub(super) fn adam<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
-    net: &CircSsnn<BERT, DEPTH, D>,
+pub(super) fn adam<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>(
+    net: &CircSsnn<BERT, DEPTH, D, H>,
     cfg: &TrainConfig,
-) -> Adam<CircSsnnParams<BERT, DEPTH, Elem, D>, Elem, D> {
+) -> Adam<CircSsnnParams<BERT, DEPTH, Elem, D, H>, Elem, D> {
     Adam::new(
         &net.params,
         AdamConfig {

@@ -2,7 +2,8 @@
 //! [`run()`], batches built on demand, Adam with the published schedule,
 //! model selection on validation AUC, whole-test-set metrics, the published
 //! protocol beside them (labelled), checkpoints and resume; a trained run
-//! folder scores windows through [`Predictor`].
+//! folder scores windows through [`Predictor`]. [`fit_multi`] trains the
+//! multi-task network on every set of a suite at once.
 
 pub mod batch;
 pub mod checkpoint;
@@ -11,6 +12,7 @@ pub mod device;
 pub mod diagnostics;
 pub mod fit;
 pub mod labels;
+pub mod multi;
 pub mod predict;
 pub mod results;
 pub mod run;
@@ -22,6 +24,7 @@ pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
 pub use config::TrainConfig;
 pub use device::DeviceKind;
 pub use fit::{fit, EpochRecord, FitReport, PublishedProtocol};
+pub use multi::{fit_multi, left_out, predict_proba_multi, MultiConfig, MultiReport, Task};
 pub use predict::{evaluate, EncodedViews, Evaluation, Predictor, ViewKey};
 pub use run::{run, RunOptions, RunOutcome};
 pub use spec::{SpecError, TrainSpec};

@@ -136,6 +136,7 @@ pub fn run(reg: &Registry, spec: &TrainSpec, opts: &RunOptions) -> Result<RunOut
         max_per_set: spec.protocol.max_per_set,
         seed: spec.train.seed,
         descriptors: Default::default(),
+        heads: Vec::new(),
         epoch: 0,
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
         weights_sha256: None,

@@ -21,10 +21,12 @@
 //! ```
 
 mod manifest;
+mod multi;
 mod pack;
 mod recipe;
 
 pub use manifest::{threshold_at, Thresholds, Zoo, ZooEntry, MANIFEST};
+pub use multi::{train_multi, MultiZooConfig, MultiZooRun};
 pub use pack::{
     choose, default_zoo, pack, shipped_zoo, PACKED_MODEL_BYTES, SHIPPED_ZOO, TRAINED_ZOO,
 };
@@ -34,6 +36,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::split::SplitKind;
 use crate::data::{Negatives, Protocol, Registry, SetKind};
 use crate::features::learned::{DescriptorModels, DEFAULT_BERT_MODEL, DEFAULT_VEC_MODEL};
 use crate::features::ViewSet;
@@ -52,6 +55,16 @@ pub enum ZooSuite {
     Lin31,
     /// Both.
     All,
+}
+
+impl std::fmt::Display for ZooSuite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Circ37 => "circ37",
+            Self::Lin31 => "lin31",
+            Self::All => "all",
+        })
+    }
 }
 
 impl std::str::FromStr for ZooSuite {
@@ -84,6 +97,11 @@ pub struct ZooConfig {
     pub bert_model: std::path::PathBuf,
     /// Training seed of every model.
     pub seed: u64,
+    /// Split of every set (random: the zoo's; sequence: the multi-task
+    /// network's, for a like-for-like comparison).
+    pub split: SplitKind,
+    /// Keep about this many windows per set (`None`: the full sets).
+    pub max_per_set: Option<usize>,
 }
 
 impl Default for ZooConfig {
@@ -97,18 +115,38 @@ impl Default for ZooConfig {
             vec_model: DEFAULT_VEC_MODEL.into(),
             bert_model: DEFAULT_BERT_MODEL.into(),
             seed: 4,
+            split: SplitKind::Random,
+            max_per_set: None,
         }
     }
 }
 
 impl ZooConfig {
-    /// The variant name of its models in results rows, e.g. `knfp-pool`.
+    /// The variant name of its models in results rows, e.g. `knfp-pool`
+    /// (`knfp-pool-sequence-n2000` off the default split and size).
     pub fn variant(&self) -> String {
-        format!(
+        let mut v = format!(
             "{}-{}",
             self.views.names().replace(',', "+"),
             self.negatives
-        )
+        );
+        if self.split != SplitKind::Random {
+            v.push_str(&format!("-{}", self.split));
+        }
+        if let Some(n) = self.max_per_set {
+            v.push_str(&format!("-n{n}"));
+        }
+        v
+    }
+
+    /// The protocol every model and baseline of the zoo is trained under.
+    pub fn protocol(&self) -> Protocol {
+        Protocol {
+            split: self.split,
+            negatives: self.negatives,
+            max_per_set: self.max_per_set,
+            ..Default::default()
+        }
     }
 }
 
@@ -171,14 +209,11 @@ pub fn plan(reg: &Registry, cfg: &ZooConfig, out: &Path) -> Result<Vec<Job>, Zoo
     let variant = cfg.variant();
     let mut jobs = Vec::new();
     for (set, kind) in sets(reg, cfg)? {
-        let n_train = train_size(reg, &set, cfg.negatives)?;
+        let n_train = train_size(reg, &set, cfg.protocol())?;
         let spec = TrainSpec {
             set: set.clone(),
             views: cfg.views,
-            protocol: Protocol {
-                negatives: cfg.negatives,
-                ..Default::default()
-            },
+            protocol: cfg.protocol(),
             train: crate::train::TrainConfig {
                 seed: cfg.seed,
                 ..zoo_recipe(n_train)
@@ -206,13 +241,9 @@ pub fn plan(reg: &Registry, cfg: &ZooConfig, out: &Path) -> Result<Vec<Job>, Zoo
 }
 
 /// Training windows of `set` under the standard split.
-fn train_size(reg: &Registry, set: &str, negatives: Negatives) -> Result<usize, ZooError> {
+fn train_size(reg: &Registry, set: &str, protocol: Protocol) -> Result<usize, ZooError> {
     let ds = reg.get(set)?.load(Default::default())?;
-    let (_, split) = Protocol {
-        negatives,
-        ..Default::default()
-    }
-    .apply(&ds);
+    let (_, split) = protocol.apply(&ds);
     Ok(split.train.len())
 }
 
@@ -227,14 +258,8 @@ pub fn train(
 ) -> Result<Zoo, ZooError> {
     let jobs = plan(reg, cfg, out)?;
     let suite = jobs[0].suite;
-    let baseline = Protocol {
-        negatives: cfg.negatives,
-        ..Default::default()
-    };
-    let batch = Batch {
-        jobs,
-        suite,
-        settings: serde_json::json!({
+    let baseline = cfg.protocol();
+    let mut settings = serde_json::json!({
             "zoo": cfg.variant(),
             "views": cfg.views,
             "negatives": cfg.negatives,
@@ -242,7 +267,19 @@ pub fn train(
             "recipe": recipe::DESCRIPTION,
             "vec_model": cfg.views.vec.then_some(&cfg.vec_model),
             "bert_model": cfg.views.bert.then_some(&cfg.bert_model),
-        }),
+    });
+    // Written only off the defaults, so that a zoo folder begun before they
+    // existed still resumes.
+    if cfg.split != SplitKind::Random {
+        settings["split"] = serde_json::json!(cfg.split);
+    }
+    if let Some(n) = cfg.max_per_set {
+        settings["max_per_set"] = serde_json::json!(n);
+    }
+    let batch = Batch {
+        jobs,
+        suite,
+        settings,
         baselines: vec![(Experiment::Zoo, "baseline", baseline)],
         models: ModelDirs {
             vec: cfg.vec_model.clone(),
