@@ -115,6 +115,9 @@ pub struct BenchReport {
     /// Explaining windows with the KNFP network: mutagenesis and gradient x
     /// input (small profile only).
     pub explain: Vec<Rate>,
+    /// Scoring each window for all 37 circular RBPs (KNFP networks): 37
+    /// one-set networks against one multi-task network (small profile only).
+    pub all_rbps: Vec<Rate>,
 }
 
 /// Run `f` (which processes `items` items) until `min` has passed; items/s.
@@ -172,6 +175,7 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
     let mut network = Vec::new();
     let mut bert = Vec::new();
     let mut explain = Vec::new();
+    let mut all_rbps = Vec::new();
     with_device!(cfg.device, 0, dev: Dev => {
         if p.small() {
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, cfg.steps)?);
@@ -181,6 +185,7 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
                 per_s: bert_rate::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>(&dev, &seqs, 64, min),
             });
             explain = explain_rates(&dev, &seqs, min)?;
+            all_rbps = all_rbp_rates(&dev, &seqs, min)?;
         }
         if p.paper() {
             network.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, cfg.steps)?);
@@ -198,7 +203,61 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
         network,
         bert,
         explain,
+        all_rbps,
     })
+}
+
+/// Windows/s of scoring every window for all 37 circular RBPs, batches of
+/// 256, KNFP computed once per batch either way (as `scan` caches it): 37
+/// one-set networks, one forward each, against one multi-task network, one
+/// forward for all 37 heads. Random weights (the speed does not depend on
+/// them).
+fn all_rbp_rates<Dev: dfdx::prelude::Device<f32>>(
+    dev: &Dev,
+    seqs: &[&[u8]],
+    min: Duration,
+) -> Result<Vec<Rate>, TrainError> {
+    use crate::model::{CircSsnn, CircSsnnMulti, ModelConfig};
+    use crate::train::{make_batch, Descriptors};
+    const RBPS: usize = 37;
+    let cfg = ModelConfig::default();
+    let singles: Vec<CircSsnn<BERT_SMALL, 1, Dev>> =
+        (0..RBPS).map(|_| CircSsnn::new(dev, cfg)).collect();
+    let multi = CircSsnnMulti::<BERT_SMALL, 1, RBPS, Dev>::new_multi(dev, cfg);
+    let desc = Descriptors::knfp_only();
+    let windows = &seqs[..1024.min(seqs.len())];
+    let mut failed = None;
+    let mut time = |score: &mut dyn FnMut(&crate::model::ViewBatch<BERT_SMALL, Dev>)| {
+        rate(windows.len(), min, || {
+            for chunk in windows.chunks(256) {
+                match make_batch(dev, &desc, ViewSet::KNFP, chunk) {
+                    Ok(b) => score(&b),
+                    Err(e) => failed = Some(e),
+                }
+            }
+        })
+    };
+    let per_set = time(&mut |b| {
+        for net in &singles {
+            std::hint::black_box(net.forward_eval(b).expect("the KNFP view"));
+        }
+    });
+    let one = time(&mut |b| {
+        std::hint::black_box(multi.forward_eval(b).expect("the KNFP view"));
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(vec![
+        Rate {
+            stage: format!("{RBPS} one-set networks"),
+            per_s: per_set,
+        },
+        Rate {
+            stage: format!("one multi-task network, {RBPS} heads"),
+            per_s: one,
+        },
+    ])
 }
 
 /// Windows/s of explaining windows with a randomly initialised KNFP

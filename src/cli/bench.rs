@@ -94,4 +94,14 @@ fn print_report(r: &circssnn::bench::BenchReport, device: circssnn::train::Devic
             println!("{:<40} {:>12.1}", e.stage, e.per_s);
         }
     }
+    if !r.all_rbps.is_empty() {
+        println!(
+            "\nScoring windows for every circular RBP (KNFP networks, random weights), dfdx on {}",
+            device
+        );
+        println!("{:<40} {:>12}", "networks", "windows/s");
+        for e in &r.all_rbps {
+            println!("{:<40} {:>12.1}", e.stage, e.per_s);
+        }
+    }
 }

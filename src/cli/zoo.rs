@@ -33,6 +33,19 @@ pub enum ZooCommand {
     /// One network for every set of a suite (shared encoder, one head per
     /// set), beside the baseline on the same parts (resumable).
     Multi(ZooMultiArgs),
+    /// The multi-task network beside one network per set (same protocol):
+    /// comparison.csv, comparison.md and a figure of the difference by set size.
+    Compare {
+        /// Folder of `zoo multi`.
+        #[arg(long)]
+        multi: PathBuf,
+        /// Folder of `zoo train` under the same split and windows per set.
+        #[arg(long)]
+        per_set: PathBuf,
+        /// Where the comparison goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +200,16 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
             Ok(())
         }
         ZooCommand::Multi(a) => multi(common, a),
+        ZooCommand::Compare {
+            multi,
+            per_set,
+            out,
+        } => {
+            let rows = circssnn::zoo::compare(&multi, &per_set)?;
+            print!("{}", circssnn::zoo::write_comparison(&rows, &out)?);
+            eprintln!("comparison in {}", out.display());
+            Ok(())
+        }
     }
 }
 

@@ -126,3 +126,93 @@ pub fn paired_differences(
     );
     plot
 }
+
+/// A paired comparison against a per-category size (issue: does one
+/// network for every RBP win where the sets are small?): per category,
+/// `other − base` at x = its size on a log axis, coloured by which side is
+/// higher and named on hover, with a zero line.
+///
+/// ```
+/// use circssnn::plots::{difference_by_size, Series};
+/// let sets = vec!["WTAP".to_string(), "AGO2".to_string()];
+/// let p = difference_by_size(&sets, &[642.0, 28800.0], &Series::new("per set", vec![0.70, 0.80]),
+///     &Series::new("multi-task", vec![0.78, 0.79]), "", "training windows", "AUC difference");
+/// assert_eq!(p.data().len(), 3); // one trace per sign, and zero
+/// ```
+pub fn difference_by_size(
+    categories: &[String],
+    sizes: &[f64],
+    base: &Series,
+    other: &Series,
+    title: &str,
+    x_title: &str,
+    y_title: &str,
+) -> Plot {
+    for (what, n) in [
+        ("sizes", sizes.len()),
+        (base.name.as_str(), base.values.len()),
+        (other.name.as_str(), other.values.len()),
+    ] {
+        assert_eq!(
+            n,
+            categories.len(),
+            "{what}: {n} values for {} categories",
+            categories.len()
+        );
+    }
+    let points: Vec<(String, f64, f64)> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), sizes[i], other.values[i] - base.values[i]))
+        .collect();
+    let higher = points.iter().filter(|p| p.2 > 0.0).count();
+    let mut plot = Plot::new();
+    for (positive, name, k) in [
+        (
+            true,
+            format!("{} higher ({higher} of {})", other.name, points.len()),
+            0,
+        ),
+        (
+            false,
+            format!(
+                "{} higher or equal ({} of {})",
+                base.name,
+                points.len() - higher,
+                points.len()
+            ),
+            1,
+        ),
+    ] {
+        let side: Vec<&(String, f64, f64)> =
+            points.iter().filter(|p| (p.2 > 0.0) == positive).collect();
+        plot.add_trace(
+            Scatter::new(
+                side.iter().map(|p| p.1).collect(),
+                side.iter().map(|p| p.2).collect(),
+            )
+            .mode(Mode::Markers)
+            .text_array(side.iter().map(|p| p.0.clone()).collect())
+            .name(name)
+            .marker(plotly::common::Marker::new().color(color(k, 1.0)).size(9)),
+        );
+    }
+    let (lo, hi) = sizes
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &s| (a.min(s), b.max(s)));
+    plot.add_trace(
+        Scatter::new(vec![lo, hi], vec![0.0, 0.0])
+            .mode(Mode::Lines)
+            .line(Line::new().dash(DashType::Dash).color("black"))
+            .show_legend(false),
+    );
+    plot.set_layout(
+        layout(title, x_title, y_title).x_axis(
+            Axis::new()
+                .title(x_title)
+                .type_(plotly::layout::AxisType::Log)
+                .auto_margin(true),
+        ),
+    );
+    plot
+}

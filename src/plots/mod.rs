@@ -36,7 +36,7 @@ mod heatmap;
 mod logo;
 mod violin;
 
-pub use bars::{grouped_bars, paired_differences};
+pub use bars::{difference_by_size, grouped_bars, paired_differences};
 pub use curves::{gradient_norms, lines, mean_intervals, roc, stability, training_curves};
 pub use distributions::{box_plot, violin, violin_paired};
 pub use dot_matrix::dot_matrix;

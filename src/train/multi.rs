@@ -23,11 +23,11 @@
 //!   would give each head ~17 negatives per positive.
 //! * **Sampling.** Each batch draws a set with probability proportional to
 //!   `n^alpha` (`n` its training windows, `alpha` 0.5 by default), then a
-//!   window of it uniformly: with proportional sampling (`alpha` 1) the 13
-//!   sets of 32,000 training windows would take 70% of the steps of the
-//!   full suite and WTAP (642) 0.1%; with `alpha` 0.5 WTAP gets 1.1%. An
-//!   epoch is as many steps as one pass over all training windows would
-//!   take.
+//!   window of it uniformly. With proportional sampling (`alpha` 1) the 13
+//!   largest circular sets would take 72% of the draws and WTAP (642
+//!   training windows) 0.13%; with `alpha` 0.5 they take 56% and WTAP
+//!   0.67%. An epoch is as many steps as one pass over all training windows
+//!   would take.
 //! * **Selection.** The epoch with the best mean validation AUC over the
 //!   sets; one network, one file.
 

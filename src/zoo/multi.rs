@@ -242,3 +242,284 @@ fn io(path: &Path, e: std::io::Error) -> ZooError {
         message: e.to_string(),
     })
 }
+
+/// One set in the comparison of the multi-task network with one network
+/// per set, trained under the same protocol.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CompareRow {
+    /// Set name.
+    pub set: String,
+    /// Training windows of the set.
+    pub n_train: usize,
+    /// Whole-test AUC of the multi-task network's head for the set.
+    pub multi: f64,
+    /// Whole-test AUC of the set's own network.
+    pub per_set: f64,
+    /// Whole-test AUC of the 1–3-mer baseline.
+    pub baseline: f64,
+}
+
+/// The multi-task run in `multi_dir` beside the per-set zoo in
+/// `per_set_dir`, set by set; an error unless both were trained under the
+/// same protocol (split, seed, negatives, windows per set) and cover the
+/// same sets.
+pub fn compare(multi_dir: &Path, per_set_dir: &Path) -> Result<Vec<CompareRow>, ZooError> {
+    use crate::train::results::read_rows;
+    let multi_rows = read_rows(&multi_dir.join("results.csv"))?;
+    let per_set_rows = read_rows(&per_set_dir.join("results.csv"))?;
+    let report_path = multi_dir.join("report.json");
+    let report: MultiReport = std::fs::read_to_string(&report_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|why| ZooError::Manifest {
+            path: report_path.clone(),
+            message: format!("cannot read the multi-task report: {why}"),
+        })?;
+    let protocol = |r: &RunRow| (r.split, r.split_seed, r.negatives, r.max_per_set);
+    let find = |rows: &[RunRow], set: &str, network: bool| {
+        rows.iter()
+            .find(|r| r.set == set && (r.variant == "baseline") != network)
+            .cloned()
+    };
+    let mismatch = |path: &Path, message: String| ZooError::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
+    report
+        .tasks
+        .iter()
+        .map(|t| {
+            let per_csv = per_set_dir.join("results.csv");
+            let multi = find(&multi_rows, &t.set, true).ok_or_else(|| {
+                mismatch(
+                    &multi_dir.join("results.csv"),
+                    format!("no multi-task row for {}", t.set),
+                )
+            })?;
+            let base = find(&multi_rows, &t.set, false).ok_or_else(|| {
+                mismatch(
+                    &multi_dir.join("results.csv"),
+                    format!("no baseline row for {}", t.set),
+                )
+            })?;
+            let own = find(&per_set_rows, &t.set, true).ok_or_else(|| {
+                mismatch(
+                    &per_csv,
+                    format!("no network for {} (train it, or compare fewer sets)", t.set),
+                )
+            })?;
+            if protocol(&own) != protocol(&multi) {
+                return Err(mismatch(
+                    &per_csv,
+                    format!(
+                        "{}: trained under split {} seed {}, {} negatives, {:?} windows, but the \
+                         multi-task network under split {} seed {}, {} negatives, {:?} windows: \
+                         their test parts differ",
+                        t.set,
+                        own.split,
+                        own.split_seed,
+                        own.negatives,
+                        own.max_per_set,
+                        multi.split,
+                        multi.split_seed,
+                        multi.negatives,
+                        multi.max_per_set
+                    ),
+                ));
+            }
+            Ok(CompareRow {
+                set: t.set.clone(),
+                n_train: t.n_train,
+                multi: multi.auc,
+                per_set: own.auc,
+                baseline: base.auc,
+            })
+        })
+        .collect()
+}
+
+/// Write `comparison.csv`, `comparison.md` (the table and the counts) and
+/// `multi-vs-per-set.html` (the difference against set size) into `out`;
+/// returns the markdown.
+pub fn write_comparison(rows: &[CompareRow], out: &Path) -> Result<String, ZooError> {
+    use crate::plots::{difference_by_size, save_html, Series};
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let csv = out.join("comparison.csv");
+    write_csv_atomic(&csv, rows).map_err(|e| io(&csv, e))?;
+    let n = rows.len().max(1) as f64;
+    let mean = |f: fn(&CompareRow) -> f64| rows.iter().map(f).sum::<f64>() / n;
+    let count = |f: fn(&CompareRow) -> bool| rows.iter().filter(|r| f(r)).count();
+    let mut md = String::from(
+        "| set | training windows | multi-task | per-set | baseline | multi − per-set |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut sorted: Vec<&CompareRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.n_train);
+    for r in &sorted {
+        md.push_str(&format!(
+            "| {} | {} | {:.4} | {:.4} | {:.4} | {:+.4} |\n",
+            r.set,
+            r.n_train,
+            r.multi,
+            r.per_set,
+            r.baseline,
+            r.multi - r.per_set
+        ));
+    }
+    md.push_str(&format!(
+        "| **mean of {}** | | **{:.4}** | **{:.4}** | **{:.4}** | **{:+.4}** |\n\n",
+        rows.len(),
+        mean(|r| r.multi),
+        mean(|r| r.per_set),
+        mean(|r| r.baseline),
+        mean(|r| r.multi - r.per_set)
+    ));
+    md.push_str(&format!(
+        "Multi-task above the per-set network on {} of {} sets; at or above the baseline on {} \
+         (per-set networks: {}).\n",
+        count(|r| r.multi > r.per_set),
+        rows.len(),
+        count(|r| r.multi >= r.baseline),
+        count(|r| r.per_set >= r.baseline)
+    ));
+    let md_path = out.join("comparison.md");
+    write_atomic(&md_path, |w| w.write_all(md.as_bytes())).map_err(|e| io(&md_path, e))?;
+    let names: Vec<String> = rows.iter().map(|r| r.set.clone()).collect();
+    let plot = difference_by_size(
+        &names,
+        &rows.iter().map(|r| r.n_train as f64).collect::<Vec<_>>(),
+        &Series::new("per-set network", rows.iter().map(|r| r.per_set).collect()),
+        &Series::new("multi-task", rows.iter().map(|r| r.multi).collect()),
+        "Multi-task minus per-set network, whole-test AUC, by set size",
+        "training windows of the set",
+        "AUC difference",
+    );
+    let html = out.join("multi-vs-per-set.html");
+    save_html(&plot, &html).map_err(|e| io(&html, e))?;
+    Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::split::SplitKind;
+    use crate::eval::BinaryMetrics;
+    use crate::train::multi::TaskResult;
+    use crate::train::results::write_rows;
+
+    fn row(set: &str, variant: &str, auc: f64, split: SplitKind) -> RunRow {
+        RunRow {
+            set: set.into(),
+            views: if variant == "baseline" {
+                Method::Baseline
+            } else {
+                Method::Network(ViewSet::KNFP)
+            },
+            norm: None,
+            depth: 1,
+            split,
+            split_seed: 4,
+            seed: 4,
+            best_epoch: 1,
+            auc,
+            accuracy: 0.5,
+            precision: 0.5,
+            recall: 0.5,
+            f1: 0.5,
+            mcc: 0.0,
+            valid_auc: auc,
+            published_auc: f64::NAN,
+            seconds: 1.0,
+            negatives: Default::default(),
+            max_per_set: Some(2000),
+            suite: Some(Suite::Circ37),
+            experiment: Some(Experiment::Zoo),
+            variant: variant.into(),
+            git_rev: String::new(),
+            config_hash: String::new(),
+        }
+    }
+
+    fn metrics(auc: f64) -> BinaryMetrics {
+        BinaryMetrics {
+            auc,
+            ..crate::eval::binary_metrics(&[0.2, 0.8], &[0, 1], 0.5).unwrap()
+        }
+    }
+
+    #[test]
+    fn compares_set_by_set_and_refuses_another_protocol() {
+        let dir = tempfile::tempdir().unwrap();
+        let (m, p) = (dir.path().join("multi"), dir.path().join("per-set"));
+        std::fs::create_dir_all(&m).unwrap();
+        std::fs::create_dir_all(&p).unwrap();
+        let seq = SplitKind::Sequence;
+        write_rows(
+            &m.join("results.csv"),
+            &[
+                row("WTAP", "baseline", 0.80, seq),
+                row("AGO2", "baseline", 0.70, seq),
+                row("WTAP", "multi-knfp-pool", 0.85, seq),
+                row("AGO2", "multi-knfp-pool", 0.78, seq),
+            ],
+        )
+        .unwrap();
+        let report = MultiReport {
+            history: Vec::new(),
+            best_epoch: 1,
+            tasks: [("WTAP", 642), ("AGO2", 28800)]
+                .iter()
+                .map(|&(set, n)| TaskResult {
+                    set: set.into(),
+                    n_train: n,
+                    sampled_share: 0.5,
+                    valid: metrics(0.8),
+                    test: metrics(0.8),
+                })
+                .collect(),
+            left_out: 0,
+            resumed_after: None,
+            stopped_early: false,
+        };
+        std::fs::write(
+            m.join("report.json"),
+            serde_json::to_string(&report).unwrap(),
+        )
+        .unwrap();
+        let per_set = |split| {
+            write_rows(
+                &p.join("results.csv"),
+                &[
+                    row("WTAP", "knfp-pool-sequence-n2000", 0.70, split),
+                    row("AGO2", "knfp-pool-sequence-n2000", 0.80, split),
+                ],
+            )
+            .unwrap()
+        };
+        per_set(seq);
+        let rows = compare(&m, &p).unwrap();
+        assert_eq!(
+            rows[0],
+            CompareRow {
+                set: "WTAP".into(),
+                n_train: 642,
+                multi: 0.85,
+                per_set: 0.70,
+                baseline: 0.80
+            }
+        );
+        let md = write_comparison(&rows, &dir.path().join("out")).unwrap();
+        assert!(
+            md.contains("| WTAP | 642 | 0.8500 | 0.7000 | 0.8000 | +0.1500 |"),
+            "{md}"
+        );
+        assert!(md.contains("per-set network on 1 of 2 sets; at or above the baseline on 2 (per-set networks: 1)"), "{md}");
+        assert!(dir.path().join("out/multi-vs-per-set.html").is_file());
+
+        per_set(SplitKind::Random);
+        let err = compare(&m, &p).unwrap_err().to_string();
+        assert!(
+            err.contains("WTAP: trained under split random") && err.contains("test parts differ"),
+            "{err}"
+        );
+    }
+}
