@@ -75,23 +75,7 @@ pub fn paired_differences(
     let mean = diffs.iter().map(|d| d.1).sum::<f64>() / diffs.len().max(1) as f64;
     let higher = diffs.iter().filter(|d| d.1 > 0.0).count();
     let mut plot = Plot::new();
-    for (positive, name, k) in [
-        (
-            true,
-            format!("{} higher ({higher} of {})", other.name, diffs.len()),
-            0,
-        ),
-        (
-            false,
-            format!(
-                "{} higher or equal ({} of {})",
-                base.name,
-                diffs.len() - higher,
-                diffs.len()
-            ),
-            1,
-        ),
-    ] {
+    for (positive, name, k) in sides(base, other, higher, diffs.len()) {
         let (x, y): (Vec<String>, Vec<f64>) = diffs
             .iter()
             .filter(|d| (d.1 > 0.0) == positive)
@@ -167,23 +151,7 @@ pub fn difference_by_size(
         .collect();
     let higher = points.iter().filter(|p| p.2 > 0.0).count();
     let mut plot = Plot::new();
-    for (positive, name, k) in [
-        (
-            true,
-            format!("{} higher ({higher} of {})", other.name, points.len()),
-            0,
-        ),
-        (
-            false,
-            format!(
-                "{} higher or equal ({} of {})",
-                base.name,
-                points.len() - higher,
-                points.len()
-            ),
-            1,
-        ),
-    ] {
+    for (positive, name, k) in sides(base, other, higher, points.len()) {
         let side: Vec<&(String, f64, f64)> =
             points.iter().filter(|p| (p.2 > 0.0) == positive).collect();
         plot.add_trace(
@@ -215,4 +183,17 @@ pub fn difference_by_size(
         ),
     );
     plot
+}
+
+/// The two sides of a paired comparison, for its legend: (whether `other`
+/// is higher, the legend entry with its count of `n`, the colour index).
+fn sides(base: &Series, other: &Series, higher: usize, n: usize) -> [(bool, String, usize); 2] {
+    [
+        (true, format!("{} higher ({higher} of {n})", other.name), 0),
+        (
+            false,
+            format!("{} higher or equal ({} of {n})", base.name, n - higher),
+            1,
+        ),
+    ]
 }

@@ -165,7 +165,7 @@ pub(super) fn pick<'a>(data: &'a Dataset, idx: &[usize]) -> (Vec<&'a [u8]>, Vec<
         .unzip()
 }
 
-fn check_part(name: &str, labels: &[u8]) -> Result<(), TrainError> {
+pub(super) fn check_part(name: &str, labels: &[u8]) -> Result<(), TrainError> {
     let pos = labels.iter().filter(|&&y| y == 1).count();
     if pos == 0 || pos == labels.len() {
         return Err(TrainError::Split(format!(
@@ -243,17 +243,10 @@ impl<'a> Checkpointer<'a> {
         let Some(run) = self.run.filter(|r| r.resume) else {
             return Ok(fresh);
         };
-        let Some(state) = read_state(run.dir)? else {
+        let Some(state) = read_state::<RunState>(run.dir, &self.signature, |s| &s.signature)?
+        else {
             return Ok(fresh);
         };
-        if state.signature != self.signature {
-            return Err(TrainError::Checkpoint {
-                path: run.dir.join("state.json"),
-                message:
-                    "was written by a run with other settings; use another --out or drop --resume"
-                        .into(),
-            });
-        }
         if state.best_epoch > state.history.len()
             || (state.best_epoch == 0) != state.history.is_empty()
         {
@@ -288,29 +281,41 @@ impl<'a> Checkpointer<'a> {
         improved: bool,
     ) -> Result<(), TrainError> {
         let Some(run) = self.run else { return Ok(()) };
-        let meta = CheckpointMeta {
-            epoch: p.history.len(),
-            ..run.meta.clone()
-        };
-        let mut files: Vec<(String, Vec<u8>)> =
-            checkpoint_files(run.dir, "last", net, &meta)?.into();
-        if improved {
-            files.extend(checkpoint_files(run.dir, "best", net, &meta)?);
-        }
         let state = RunState {
             signature: self.signature.clone(),
             history: p.history.clone(),
             best_epoch: p.best_epoch,
         };
-        let mut json = serde_json::to_vec_pretty(&state).expect("run state serialises");
-        json.push(b'\n');
-        files.push(("state.json".into(), json));
-        // One unit: a kill leaves the previous epoch's set or this one's.
-        commit_files(run.dir, &files).map_err(|e| TrainError::Checkpoint {
-            path: e.path,
-            message: e.source.to_string(),
-        })
+        save_epoch(run, net, p.history.len(), improved, &state)
     }
+}
+
+/// Save epoch `epoch` of a run into its folder: `last.*`, `best.*` when it
+/// improved, and `state` as `state.json`, as one unit (a kill leaves the
+/// previous epoch's set or this one's). Shared by [`fit`] and
+/// [`fit_multi`](super::fit_multi).
+pub(super) fn save_epoch<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>(
+    run: &RunDir<'_>,
+    net: &CircSsnn<BERT, DEPTH, D, H>,
+    epoch: usize,
+    improved: bool,
+    state: &impl Serialize,
+) -> Result<(), TrainError> {
+    let meta = CheckpointMeta {
+        epoch,
+        ..run.meta.clone()
+    };
+    let mut files: Vec<(String, Vec<u8>)> = checkpoint_files(run.dir, "last", net, &meta)?.into();
+    if improved {
+        files.extend(checkpoint_files(run.dir, "best", net, &meta)?);
+    }
+    let mut json = serde_json::to_vec_pretty(state).expect("run state serialises");
+    json.push(b'\n');
+    files.push(("state.json".into(), json));
+    commit_files(run.dir, &files).map_err(|e| TrainError::Checkpoint {
+        path: e.path,
+        message: e.source.to_string(),
+    })
 }
 
 /// The data side of training: the three parts, each epoch's batches, and
@@ -565,7 +570,14 @@ pub fn fit<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     })
 }
 
-fn read_state(dir: &Path) -> Result<Option<RunState>, TrainError> {
+/// The `state.json` of a run folder, if there is one, checked to have been
+/// written with `signature` (the settings a resumed run must match).
+/// Shared by [`fit`] and [`fit_multi`](super::fit_multi).
+pub(super) fn read_state<S: serde::de::DeserializeOwned>(
+    dir: &Path,
+    signature: &str,
+    signature_of: impl Fn(&S) -> &str,
+) -> Result<Option<S>, TrainError> {
     let path = dir.join("state.json");
     if !path.is_file() {
         return Ok(None);
@@ -574,10 +586,16 @@ fn read_state(dir: &Path) -> Result<Option<RunState>, TrainError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| TrainError::Checkpoint {
+    let state: S = serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+        path: path.clone(),
+        message: format!("corrupt run state: {e}"),
+    })?;
+    if signature_of(&state) != signature {
+        return Err(TrainError::Checkpoint {
             path,
-            message: format!("corrupt run state: {e}"),
-        })
+            message: "was written by a run with other settings; use another --out or drop --resume"
+                .into(),
+        });
+    }
+    Ok(Some(state))
 }

@@ -43,15 +43,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{make_batch, Descriptors};
-use super::checkpoint::{checkpoint_files, load_checkpoint_as, CheckpointMeta};
+use super::checkpoint::{load_checkpoint_as, CheckpointMeta};
 use super::config::TrainConfig;
-use super::fit::{adam, RunDir};
+use super::fit::{adam, check_part, pick, read_state, save_epoch, RunDir};
 use super::TrainError;
 use crate::data::{Dataset, Split};
 use crate::eval::{binary_metrics, BinaryMetrics};
 use crate::model::{CircSsnnMulti, CircSsnnParams, Elem, PerRbp};
 use crate::nn::{drive, TrainProgress, Trainer};
-use crate::output::commit_files;
 
 /// One set of a multi-task run: its windows and its parts.
 #[derive(Debug, Clone, Copy)]
@@ -185,22 +184,12 @@ impl<'a> Parts<'a> {
                 .filter(|&i| !test_seqs.contains(records[i].seq.as_slice()))
                 .collect();
             left_out += t.split.train.len() - train.len() + t.split.valid.len() - valid.len();
-            let part = |idx: &[usize]| {
-                (
-                    seqs(t, idx),
-                    idx.iter().map(|&i| t.data.labels[i]).collect::<Vec<u8>>(),
-                )
-            };
-            let (v, te) = (part(&valid), part(&t.split.test));
+            let (v, te) = (pick(t.data, &valid), pick(t.data, &t.split.test));
             for (name, labels) in [("validation", &v.1), ("test", &te.1)] {
-                let pos = labels.iter().filter(|&&y| y == 1).count();
-                if pos == 0 || pos == labels.len() {
-                    return Err(TrainError::Split(format!(
-                        "{}: the {name} part has {} windows, {pos} positive: it needs both classes",
-                        t.data.name,
-                        labels.len()
-                    )));
-                }
+                check_part(name, labels).map_err(|e| match e {
+                    TrainError::Split(m) => TrainError::Split(format!("{}: {m}", t.data.name)),
+                    other => other,
+                })?;
             }
             if train.len() < 2 {
                 return Err(TrainError::Split(format!(
@@ -347,27 +336,12 @@ impl<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: Device<Elem>>
 
     fn save(&self) -> Result<(), TrainError> {
         let Some(run) = self.run else { return Ok(()) };
-        let meta = CheckpointMeta {
-            epoch: self.history.len(),
-            ..run.meta.clone()
-        };
-        let mut files: Vec<(String, Vec<u8>)> =
-            checkpoint_files(run.dir, "last", self.net, &meta)?.into();
-        if self.improved {
-            files.extend(checkpoint_files(run.dir, "best", self.net, &meta)?);
-        }
         let state = MultiState {
             signature: self.signature.clone(),
             history: self.history.clone(),
             best_epoch: self.best_epoch,
         };
-        let mut json = serde_json::to_vec_pretty(&state).expect("run state serialises");
-        json.push(b'\n');
-        files.push(("state.json".into(), json));
-        commit_files(run.dir, &files).map_err(|e| TrainError::Checkpoint {
-            path: e.path,
-            message: e.source.to_string(),
-        })
+        save_epoch(run, self.net, self.history.len(), self.improved, &state)
     }
 }
 
@@ -575,29 +549,19 @@ fn resume<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: Device<El
     let Some(run) = run.filter(|r| r.resume) else {
         return Ok(None);
     };
-    let path = run.dir.join("state.json");
-    if !path.is_file() {
+    let Some(state) = read_state::<MultiState>(run.dir, signature, |s| &s.signature)? else {
         return Ok(None);
-    }
-    let bad = |message: String| TrainError::Checkpoint {
-        path: path.clone(),
-        message,
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
-    let state: MultiState =
-        serde_json::from_str(&text).map_err(|e| bad(format!("corrupt run state: {e}")))?;
-    if state.signature != signature {
-        return Err(bad(
-            "was written by a run with other settings; use another --out or drop --resume".into(),
-        ));
-    }
     if state.best_epoch == 0 || state.best_epoch > state.history.len() {
-        return Err(bad(format!(
-            "best epoch {} does not fit its history of {} epochs (damaged run state); start the \
-             run again in a new --out",
-            state.best_epoch,
-            state.history.len()
-        )));
+        return Err(TrainError::Checkpoint {
+            path: run.dir.join("state.json"),
+            message: format!(
+                "best epoch {} does not fit its history of {} epochs (damaged run state); start \
+                 the run again in a new --out",
+                state.best_epoch,
+                state.history.len()
+            ),
+        });
     }
     let (last, _) = load_checkpoint_as(dev, run.dir, "last")?;
     let (best, _) = load_checkpoint_as(dev, run.dir, "best")?;
