@@ -24,7 +24,7 @@ def main():
     env = dict(os.environ, RAYON_NUM_THREADS=str(a.threads))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "dfdx.json")
-        subprocess.run([a.binary, "bench", "--steps", str(a.steps), "--min-time", "0.2", "--json", out], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run([a.binary, "bench", "--steps", str(a.steps), "--min-time", "0.2", "--json", out, "--network-only"], check=True, env=env, stdout=subprocess.DEVNULL)
         rust = json.load(open(out))
     rows = []
     for r in rust:

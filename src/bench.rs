@@ -73,6 +73,9 @@ pub struct BenchConfig {
     pub device: DeviceKind,
     /// Windows of another length than 101.
     pub policy: LengthPolicy,
+    /// Only the network rows (training and inference per profile): skips
+    /// the BERT, explain and all-RBP sections, for `make -C bench compare`.
+    pub network_only: bool,
 }
 
 impl Default for BenchConfig {
@@ -84,6 +87,7 @@ impl Default for BenchConfig {
             profiles: Profiles::All,
             device: DeviceKind::Cpu,
             policy: LengthPolicy::default(),
+            network_only: false,
         }
     }
 }
@@ -172,6 +176,7 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
     .to_vec();
 
     let p = cfg.profiles;
+    let full = !cfg.network_only;
     let mut network = Vec::new();
     let mut bert = Vec::new();
     let mut explain = Vec::new();
@@ -180,6 +185,8 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
         if p.small() {
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::KNFP, cfg.steps)?);
             network.push(measure::<BERT_SMALL, Dev>(&dev, "small", ViewSet::ALL, cfg.steps)?);
+        }
+        if p.small() && full {
             bert.push(Rate {
                 stage: profile_stage(BertProfile::Small),
                 per_s: bert_rate::<{ Small::WIDTH }, { Small::LAYERS }, { Small::HEADS }, { Small::FF }, Dev>(&dev, &seqs, 64, min),
@@ -189,6 +196,8 @@ pub fn run(reg: &Registry, cfg: &BenchConfig) -> Result<BenchReport, TrainError>
         }
         if p.paper() {
             network.push(measure::<BERT_PAPER, Dev>(&dev, "paper", ViewSet::ALL, cfg.steps)?);
+        }
+        if p.paper() && full {
             bert.push(Rate {
                 stage: profile_stage(BertProfile::Paper),
                 per_s: bert_rate::<{ Paper::WIDTH }, { Paper::LAYERS }, { Paper::HEADS }, { Paper::FF }, Dev>(&dev, &seqs, 8, min),

@@ -27,6 +27,9 @@ pub struct BenchArgs {
     /// Also write the network rows as JSON here (for bench/compare).
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Measure only the network rows (training and inference per profile).
+    #[arg(long)]
+    network_only: bool,
 }
 
 pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
@@ -38,6 +41,7 @@ pub fn run(common: &Common, args: BenchArgs) -> Result<()> {
         profiles: args.profile,
         device: common.device,
         policy: common.policy(),
+        network_only: args.network_only,
     };
     let r = bench(&reg, &cfg)?;
     print_report(&r, cfg.device);
