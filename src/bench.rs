@@ -73,8 +73,8 @@ pub struct BenchConfig {
     pub device: DeviceKind,
     /// Windows of another length than 101.
     pub policy: LengthPolicy,
-    /// Only the network rows (training and inference per profile): skips
-    /// the BERT, explain and all-RBP sections, for `make -C bench compare`.
+    /// Skip the BERT, explain and all-RBP sections (the data-pipeline rows,
+    /// a few seconds, still run), for `make -C bench compare`.
     pub network_only: bool,
 }
 

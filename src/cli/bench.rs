@@ -27,7 +27,7 @@ pub struct BenchArgs {
     /// Also write the network rows as JSON here (for bench/compare).
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-    /// Measure only the network rows (training and inference per profile).
+    /// Skip the BERT, explain and all-RBP sections (for bench/compare).
     #[arg(long)]
     network_only: bool,
 }

@@ -3,6 +3,7 @@
 use crate::shapes::*;
 use crate::tensor::{Cpu, Tensor, ZerosTensor};
 
+use crate::tensor_ops::utilities::cpu_kernels::SharedMut;
 use std::sync::Arc;
 
 #[allow(unused)]
@@ -76,18 +77,6 @@ fn for_each_matrix(count: usize, macs_each: usize, disjoint: bool, f: impl Fn(us
     }
     let _ = disjoint;
     (0..count).for_each(f);
-}
-
-/// A raw pointer that may cross threads: the callers of [for_each_matrix]
-/// write disjoint parts through it.
-#[derive(Clone, Copy)]
-struct SharedMut<E>(*mut E);
-unsafe impl<E> Send for SharedMut<E> {}
-unsafe impl<E> Sync for SharedMut<E> {}
-impl<E> SharedMut<E> {
-    fn at(self, offset: usize) -> *mut E {
-        unsafe { self.0.add(offset) }
-    }
 }
 
 pub(crate) trait MatMulImpl<E> {

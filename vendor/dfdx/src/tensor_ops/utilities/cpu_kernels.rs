@@ -296,14 +296,15 @@ impl<E: Dtype, Op: BinaryDerivative<E> + Sync> BinaryKernel<Op, E> for Cpu {
     }
 }
 
-/// A raw pointer that may cross threads; the kernels above write disjoint
-/// ranges through it.
+/// A raw pointer that may cross threads; its users (these kernels and the
+/// batched products of `matmul/cpu_kernel.rs`) write disjoint ranges
+/// through it.
 #[derive(Clone, Copy)]
-struct SharedMut<E>(*mut E);
+pub(crate) struct SharedMut<E>(pub(crate) *mut E);
 unsafe impl<E> Send for SharedMut<E> {}
 unsafe impl<E> Sync for SharedMut<E> {}
 impl<E> SharedMut<E> {
-    fn at(self, offset: usize) -> *mut E {
+    pub(crate) fn at(self, offset: usize) -> *mut E {
         unsafe { self.0.add(offset) }
     }
 }
