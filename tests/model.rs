@@ -48,10 +48,11 @@ fn gradient_check(norm: Norm) {
     let block = TransformerBlock::<f32, Cpu>::build(&dev);
     let x: Tensor<(usize, Const<128>, Const<400>), f32, Cpu> =
         dev.sample_normal_like(&(2, Const, Const));
-    // A sparse probe: the loss sums 102,400 products in f32, and with a dense
-    // probe its rounding noise (~1e-3) would swamp a central difference.
-    // Zeros add exactly, so only the ~1% non-zero terms carry rounding error,
-    // while every output still depends on every input through attention.
+    // A sparse probe: the loss sums 102,400 products, and with a dense probe
+    // the rounding noise of the outputs (~1e-3 after the central difference)
+    // would swamp it. Zeros add exactly, so only the ~1% non-zero terms carry
+    // rounding error, while every output still depends on every input
+    // through attention.
     let dense: Tensor<(usize, Const<128>, Const<400>), f32, Cpu> =
         dev.sample_normal_like(&(2, Const, Const));
     let sparse: Vec<f32> = dense
@@ -61,17 +62,27 @@ fn gradient_check(norm: Norm) {
         .map(|(i, &v)| if i % 97 == 0 { v } else { 0.0 })
         .collect();
     let r = dev.tensor_from_vec(sparse, (2, Const::<128>, Const::<400>));
+    // The probe's sum is taken in f64: summed in f32 (as the tape does) its
+    // rounding alone moved the central difference by up to 1e-3 at eps 1e-2
+    // (coordinate 51,200: -0.00567 or -0.00534 depending on the kernels'
+    // rounding, against an analytic -0.006627 that both kernels agree on to
+    // six digits and the f64 sum reproduces within 3e-5).
+    let r_values = r.as_vec();
     let loss_of = |x: Tensor<(usize, Const<128>, Const<400>), f32, Cpu>| -> f64 {
-        (block.forward(x, norm, 0.0) * r.clone())
-            .sum::<Rank0, _>()
-            .as_vec()[0] as f64
+        let out = block.forward(x, norm, 0.0).as_vec();
+        out.iter()
+            .zip(&r_values)
+            .map(|(&o, &p)| o as f64 * p as f64)
+            .sum()
     };
     let grads = (block.forward(x.leaky_trace(), norm, 0.0) * r.clone())
         .sum::<Rank0, _>()
         .backward();
     let analytic = grads.get(&x).as_vec();
     let base = x.as_vec();
-    let eps = 1e-2f32;
+    // At eps 3e-2 the truncation error is ~1e-5 and the outputs' rounding
+    // ~1e-4 (measured: every coordinate below within 1.1e-4 of the tape).
+    let eps = 3e-2f32;
     // Coordinates spread over batch items, tokens and features.
     for &i in &[0usize, 401, 12_345, 51_199, 51_200, 77_777, 102_399] {
         let shifted = |d: f32| {
@@ -82,7 +93,7 @@ fn gradient_check(norm: Norm) {
         let numeric = (loss_of(shifted(eps)) - loss_of(shifted(-eps))) / (2.0 * eps as f64);
         let a = analytic[i] as f64;
         assert!(
-            (numeric - a).abs() <= 1e-3 + 1e-2 * a.abs(),
+            (numeric - a).abs() <= 5e-4 + 1e-2 * a.abs(),
             "{norm:?}-norm gradient at {i}: analytic {a}, finite difference {numeric}"
         );
     }
@@ -307,11 +318,22 @@ fn checkpoint_round_trip_and_failures() {
     let (loaded, m) =
         load_checkpoint::<BERT_SMALL, 1, Cpu>(&Cpu::default(), dir.path(), "best").unwrap();
     assert_eq!(m.model.norm, Norm::Post);
+    // Same batch size: bit for bit. Another batch size changes the GEMM's
+    // row blocking and with it the rounding (gemm 0.19: 1 of these 40
+    // windows moves by one ulp from batch 16 to batch 7, with the original
+    // network as with the reloaded one), so that comparison has a tolerance.
     assert_eq!(
-        predict_proba(&loaded, &dev, &knfp_only(), &refs, 7).unwrap(),
+        predict_proba(&loaded, &dev, &knfp_only(), &refs, 16).unwrap(),
         before,
         "identical predictions"
     );
+    let other_batch = predict_proba(&loaded, &dev, &knfp_only(), &refs, 7).unwrap();
+    for (i, (a, b)) in other_batch.iter().zip(&before).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-6,
+            "window {i}: {a} at batch 7, {b} at 16"
+        );
+    }
 
     let err = load_checkpoint::<BERT_SMALL, 2, Cpu>(&dev, dir.path(), "best").unwrap_err();
     assert!(

@@ -73,11 +73,38 @@ pub struct BatchNorm1D<const C: usize, E: Dtype, D: Storage<E>> {
 }
 
 impl<const C: usize, E: Dtype, D: Device<E>> BatchNorm1D<C, E, D> {
+    /// Patch 7 (PATCHES.md): the fused kernels apply when the device has
+    /// them and the parameters are laid out contiguously (always, unless a
+    /// caller built them so).
+    fn is_fusable(&self, dev: &D) -> bool {
+        dev.has_fused_rows()
+            && [&self.scale, &self.bias, &self.running_mean, &self.running_var]
+                .iter()
+                .all(|t| t.strides == t.shape.strides())
+    }
+
+    fn fused_params(&self) -> crate::tensor_ops::fused::BatchNormParams<'_, C, E, D> {
+        crate::tensor_ops::fused::BatchNormParams {
+            scale: &self.scale,
+            bias: &self.bias,
+            epsilon: self.epsilon,
+        }
+    }
+
     /// generic forward for inference
     fn infer_fwd<S: Shape, Ax: Axes>(&self, x: Tensor<S, E, D>) -> Result<Tensor<S, E, D>, D::Err>
     where
         Rank1<C>: BroadcastShapeTo<S, Ax>,
     {
+        // Patch 7 (PATCHES.md): one channel-parallel pass.
+        if self.is_fusable(&x.device) {
+            return crate::tensor_ops::fused::try_batch_norm_infer(
+                x,
+                self.fused_params(),
+                &self.running_mean,
+                &self.running_var,
+            );
+        }
         infer_fwd(
             x,
             &self.running_var,
@@ -95,6 +122,23 @@ impl<const C: usize, E: Dtype, D: Device<E>> BatchNorm1D<C, E, D> {
     where
         S: HasAxes<Ax> + ReduceShapeTo<Rank1<C>, Ax>,
     {
+        // Patch 7 (PATCHES.md): one channel-parallel pass forward and backward.
+        if self.is_fusable(&x.device) {
+            let n = (x.shape().num_elements() / C) as f64;
+            let dev = x.device.clone();
+            let (y, stats) = crate::tensor_ops::fused::try_batch_norm_train(x, self.fused_params())?;
+            let of = |k: usize| -> std::vec::Vec<E> {
+                (0..C).map(|c| E::from_f64(stats[2 * c + k]).unwrap()).collect()
+            };
+            let mean_chan = dev.try_tensor_from_vec(of(0), (Const::<C>,))?;
+            let var_chan = dev.try_tensor_from_vec(of(1), (Const::<C>,))?;
+            // The running statistics as `train_fwd` updates them (the
+            // variance unbiased).
+            self.running_mean.try_axpy(1.0 - self.momentum, &mean_chan, self.momentum)?;
+            self.running_var
+                .try_axpy(1.0 - self.momentum, &var_chan, self.momentum * n / (n - 1.0))?;
+            return Ok(y);
+        }
         train_fwd(
             x,
             &mut self.running_var,

@@ -80,6 +80,16 @@ impl<const M: usize, E: Dtype, D: Device<E>> TensorCollection<E, D> for LayerNor
     }
 }
 
+impl<const M: usize, E: Dtype, D: Device<E>> LayerNorm1D<M, E, D> {
+    /// The fused kernel applies when the device has it and the parameters
+    /// are laid out contiguously (always, unless a caller built them so).
+    fn is_fusable<S: Shape, T>(&self, x: &Tensor<S, E, D, T>) -> bool {
+        x.device.has_fused_rows()
+            && self.gamma.strides == self.gamma.shape.strides()
+            && self.beta.strides == self.beta.shape.strides()
+    }
+}
+
 impl<const M: usize, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<Rank1<M>, E, D, T>>
     for LayerNorm1D<M, E, D>
 {
@@ -100,6 +110,15 @@ impl<B: Dim, const M: usize, E: Dtype, D: Device<E>, T: Tape<E, D>>
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, Const<M>), E, D, T>) -> Result<Self::Output, D::Err> {
+        // Patch 5 (PATCHES.md): one row-parallel pass forward and backward.
+        if self.is_fusable(&x) {
+            return crate::tensor_ops::fused::try_layer_norm_last(
+                x,
+                &self.gamma,
+                &self.beta,
+                self.epsilon,
+            );
+        }
         let shape = *x.shape();
         x.try_normalize::<Axis<1>>(self.epsilon)?
             .try_mul(self.gamma.retaped::<T>().try_broadcast_like(&shape)?)?
@@ -114,6 +133,15 @@ impl<B: Dim, S: Dim, const M: usize, E: Dtype, D: Device<E>, T: Tape<E, D>>
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, S, Const<M>), E, D, T>) -> Result<Self::Output, D::Err> {
+        // Patch 5 (PATCHES.md): one row-parallel pass forward and backward.
+        if self.is_fusable(&x) {
+            return crate::tensor_ops::fused::try_layer_norm_last(
+                x,
+                &self.gamma,
+                &self.beta,
+                self.epsilon,
+            );
+        }
         let shape = *x.shape();
         x.try_normalize::<Axis<2>>(self.epsilon)?
             .try_mul(self.gamma.retaped::<T>().try_broadcast_like(&shape)?)?

@@ -186,7 +186,8 @@ mod module;
 mod activations;
 mod add_into;
 mod batchnorm1d;
-mod batchnorm2d;
+// Patch 7 (PATCHES.md): crate-visible, for the fused BatchNorm's tests.
+pub(crate) mod batchnorm2d;
 mod bias2d;
 #[cfg(feature = "nightly")]
 mod conv;

@@ -168,6 +168,7 @@ mod div;
 mod dropout;
 mod exp;
 mod fast_gelu;
+pub(crate) mod fused;
 mod huber_error;
 mod ln;
 mod log_softmax;
@@ -230,6 +231,7 @@ pub use div::{div, TryDiv};
 pub use dropout::dropout;
 pub use exp::exp;
 pub use fast_gelu::fast_gelu;
+pub use fused::FusedKernel;
 #[allow(deprecated)]
 pub use fast_gelu::gelu;
 pub use huber_error::huber_error;

@@ -70,6 +70,10 @@ impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Tensor<S, E, D, T> {
         // Patch 2 (PATCHES.md): the in-place `t - max` below keeps t's id, so
         // its gradient is read with t's strides; the difference is laid out
         // contiguously, so a permuted t must be made contiguous first.
+        // Patch 4 (PATCHES.md): one row-parallel pass over the last axis.
+        if super::fused::is_last_axis::<S, Ax>() && self.device.has_fused_rows() {
+            return super::fused::try_softmax_last(self);
+        }
         let this = if self.strides == self.shape.strides() {
             self
         } else {

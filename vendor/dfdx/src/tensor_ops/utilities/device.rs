@@ -109,6 +109,8 @@ pub trait Device<E: Dtype>:
     + BinaryKernel<super::super::maximum::MaximumKernelOp, E>
     + BinaryKernel<super::super::minimum::MinimumKernelOp, E>
     + crate::tensor_ops::axpy::AxpyKernel<E>
+    // Patches 4-5 (PATCHES.md).
+    + super::super::fused::FusedKernel<E>
 {
 }
 
