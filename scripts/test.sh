@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: `cargo test`, the docs built with warnings as errors,
-# the CUDA build type-checked, every notebook executed headless, and the
-# Snakemake workflow on two tiny jobs.
+# the CUDA build type-checked, the vendored dfdx's own tests, every notebook
+# executed headless, and the Snakemake workflow on two tiny jobs.
 #
 #   bash scripts/test.sh
 #
@@ -25,7 +25,8 @@ step "toolchain install"
 cargo test --locked
 step "cargo test"
 # Beside the notebooks (whose training keeps one core busy), in target
-# folders of their own so nothing waits on another's lock:
+# folders of their own so nothing waits on another's lock (the vendored
+# dfdx's own tests too):
 # - every doc link resolves (rustdoc warnings are errors here, not in builds);
 # - the CUDA build type-checks, every target (dfdx's `ci-check` feature
 #   stands in for the CUDA toolkit: the Rust code is checked against the
@@ -38,9 +39,15 @@ step "cargo test"
   CARGO_TARGET_DIR="$PWD/target/cuda-check" \
     cargo check --locked --all-targets --features cuda,dfdx/ci-check
   step "cargo check --features cuda"
+  # The vendored dfdx's own tests (vendor/dfdx/PATCHES.md): upstream's, and
+  # the patches' against dfdx's composition of the same operations.
+  root=$PWD
+  (cd vendor/dfdx && CARGO_TARGET_DIR="$root/target/dfdx-test" \
+    cargo test --locked --release --lib --no-default-features --features std,cpu,fast-alloc)
+  step "vendored dfdx tests"
 ) &
 beside_pid=$!
 cargo test --locked --test notebooks --test workflow -- --ignored
 step "notebooks and workflow"
 wait "$beside_pid"
-step "docs and the CUDA check (run beside the notebooks)"
+step "docs, the CUDA check and dfdx's tests (run beside the notebooks)"

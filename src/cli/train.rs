@@ -21,7 +21,7 @@ const D: TrainConfig = TrainConfig::PUBLISHED;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Data set to train on (default: TAF15, 2,934 windows, ~8.5 min on 2 cores).
+    /// Data set to train on (default: TAF15, 2,934 windows, ~2 min on 2 cores).
     #[arg(long = "rbp", default_value = DEFAULT_SET)]
     set: String,
     /// Descriptor views, comma-separated: knfp, vec, bert.

@@ -172,6 +172,27 @@ fn fused_batch_norm_matches_composition() {
     check_batch_norm!(&dev, 128, x, Axes2<0, 2>);
 }
 
+/// Property test over random shapes (a seeded generator, so a failure
+/// reproduces): softmax rows of any length, LayerNorm and BatchNorm over any
+/// number of rows and positions, including one-row and one-position cases
+/// and row counts that are not multiples of a task.
+#[test]
+fn fused_kernels_match_composition_on_random_shapes() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    let dev: TestDevice = TestDevice::seed_from_u64(14);
+    for _ in 0..12 {
+        let (rows, n) = (rng.gen_range(1..300usize), rng.gen_range(1..200usize));
+        check_softmax(&dev, (rows, n));
+        let rows = rng.gen_range(1..200usize);
+        check_layer_norm!(&dev, 24, (rows, Const::<24>), Axis<1>);
+        let (b, l) = (rng.gen_range(2..40usize), rng.gen_range(1..50usize));
+        let x: Tensor<(usize, Const<6>, usize), TestDtype, _> =
+            dev.sample_like(&(b, Const, l), rand_distr::StandardNormal) * 1.5 + 0.3;
+        check_batch_norm!(&dev, 6, x, Axes2<0, 2>);
+    }
+}
+
 /// Patch 6: element-wise kernels on tensors long enough to run in parallel
 /// chunks give, element by element, what the formula gives.
 #[test]
