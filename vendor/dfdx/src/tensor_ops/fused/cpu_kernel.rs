@@ -46,22 +46,22 @@ fn channel_runs(len: usize, channels: usize, inner: usize, c: usize) -> impl Ite
     })
 }
 
-/// Mean and 1 / sqrt(var + eps) of one row, in two passes (mean, then the
-/// squared deviations) as dfdx's composition computes them, accumulated in
-/// f64: the reductions of these kernels are where float32 loses digits
-/// (a LayerNorm's gradient sums cancel), and rows of 128–400 elements make
-/// the wider sums cheap.
+/// Mean and biased variance of the values `values()` yields, in two passes
+/// (mean, then the squared deviations) as dfdx's composition computes them,
+/// accumulated in f64: the reductions of these kernels are where float32
+/// loses digits (a LayerNorm's gradient sums cancel), and rows of 128–400
+/// elements make the wider sums cheap. Shared by the row kernels and
+/// BatchNorm's channels.
+fn mean_var<I: Iterator<Item = f64>>(values: impl Fn() -> I) -> (f64, f64) {
+    let (sum, count) = values().fold((0f64, 0usize), |(s, n), v| (s + v, n + 1));
+    let mean = sum / count as f64;
+    let var = values().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count as f64;
+    (mean, var)
+}
+
+/// Mean and 1 / sqrt(var + eps) of one row, as `E` and as f64.
 fn row_stats<E: Dtype + Float>(x: &[E], epsilon: f64) -> (E, E, f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().map(|v| v.to_f64().unwrap()).sum::<f64>() / n;
-    let var = x
-        .iter()
-        .map(|v| {
-            let d = v.to_f64().unwrap() - mean;
-            d * d
-        })
-        .sum::<f64>()
-        / n;
+    let (mean, var) = mean_var(|| x.iter().map(|&v| f64_of(v)));
     let rstd = 1.0 / (var + epsilon).sqrt();
     (E::from_f64(mean).unwrap(), E::from_f64(rstd).unwrap(), mean, rstd)
 }
@@ -152,8 +152,8 @@ impl<E: Dtype + Float> FusedKernel<E> for Cpu {
         let n = gamma.len();
         // dx = rstd * (g*dy - mean(g*dy) - xhat * mean(g*dy*xhat)), per row;
         // dgamma = sum over rows of dy*xhat, dbeta = sum of dy: per-task
-        // partial sums (f64), added in task order (the same order for the same
-        // thread count, so the same result run to run).
+        // partial sums (f64), added in task order (tasks are ROWS_PER_TASK
+        // rows whatever the thread count, so the same result run to run).
         let tasks = grad_x.len().div_ceil(n * ROWS_PER_TASK).max(1);
         let mut partial = std::vec![0f64; 2 * n * tasks];
         let partial_at = SharedMut(partial.as_mut_ptr());
@@ -209,21 +209,10 @@ impl<E: Dtype + Float> FusedKernel<E> for Cpu {
     ) -> Result<(), Self::Err> {
         let (x, scale, bias): (&[E], &[E], &[E]) = (x, scale, bias);
         let (channels, len) = (scale.len(), x.len());
-        let count = (len / channels) as f64;
         let out_at = SharedMut(out.as_mut_ptr());
-        // Two passes per channel (mean, then squared deviations), in f64 as
-        // in the row kernels above.
         let per_channel = for_channels(channels, |c| {
             let runs = || channel_runs(len, channels, inner, c);
-            let mean = runs().flat_map(|r| &x[r]).map(|&v| f64_of(v)).sum::<f64>() / count;
-            let var = runs()
-                .flat_map(|r| &x[r])
-                .map(|&v| {
-                    let d = f64_of(v) - mean;
-                    d * d
-                })
-                .sum::<f64>()
-                / count;
+            let (mean, var) = mean_var(|| runs().flat_map(|r| &x[r]).map(|&v| f64_of(v)));
             let rstd = 1.0 / (var + epsilon).sqrt();
             let (m, a, b) = (E::from_f64(mean).unwrap(), E::from_f64(rstd).unwrap() * scale[c], bias[c]);
             for r in runs() {

@@ -1,14 +1,16 @@
 //! Patches 4, 5 and 7 (PATCHES.md): softmax over the last axis, LayerNorm
 //! and BatchNorm1D as single row- or channel-parallel operations.
 //!
-//! dfdx composes both from its generic kernels: softmax as max, subtract,
+//! dfdx composes them from its generic kernels: softmax as max, subtract,
 //! exp, sum and divide (five passes over the tensor, each single-threaded
 //! and strided, plus as many in the backward pass), LayerNorm as mean,
-//! subtract, square, mean, add, sqrt, divide, multiply and add. On the
-//! CircSSNN step shapes that cost ~99 ms (softmax of (64, 8, 128, 128)) and
-//! ~62 ms (LayerNorm of (64, 128, 400)) per forward and backward pass on one
-//! core. Here each is one pass forward and one backward, over rows, with the
-//! rows split across threads.
+//! subtract, square, mean, add, sqrt, divide, multiply and add, BatchNorm
+//! likewise with broadcasts. On the CircSSNN step shapes that cost ~99 ms
+//! (softmax of (64, 8, 128, 128)) and ~62 ms (LayerNorm of (64, 128, 400))
+//! per forward and backward pass on one core, and ~150 ms on 2 cores for
+//! the paper profile's BatchNorm over (64, 128, 768). Here each is one pass
+//! forward and one backward, over rows (channels for BatchNorm), split
+//! across threads.
 //!
 //! A device without these kernels (CUDA) says so through
 //! [FusedKernel::has_fused_rows] and the callers keep dfdx's composition.
@@ -19,7 +21,8 @@ use crate::{shapes::*, tensor::*};
 
 use super::{Device, ReshapeTo};
 
-/// Row kernels over contiguous data whose rows are the last axis, `n` long.
+/// Row kernels over contiguous data whose rows are the last axis, `n` long,
+/// and BatchNorm's channel kernels over contiguous `(outer, C, inner)` data.
 pub trait FusedKernel<E: Dtype>: Storage<E> {
     /// Whether the methods below exist on this device. Without them the
     /// operations fall back to dfdx's composition of generic kernels.

@@ -109,7 +109,7 @@ pub trait Device<E: Dtype>:
     + BinaryKernel<super::super::maximum::MaximumKernelOp, E>
     + BinaryKernel<super::super::minimum::MinimumKernelOp, E>
     + crate::tensor_ops::axpy::AxpyKernel<E>
-    // Patches 4-5 (PATCHES.md).
+    // Patches 4, 5 and 7 (PATCHES.md).
     + super::super::fused::FusedKernel<E>
 {
 }
