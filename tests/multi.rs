@@ -177,7 +177,7 @@ fn three_sets_at_once_learn_resume_and_keep_held_out_windows_out() {
             patience: None,
             ..circssnn::zoo::zoo_recipe(0)
         },
-        alpha: 0.5,
+        ..MultiConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
     let run = RunDir {
@@ -252,4 +252,168 @@ fn three_sets_at_once_learn_resume_and_keep_held_out_windows_out() {
         .collect();
     let n = circssnn::train::left_out(&tasks, &cfg(1).train).unwrap();
     assert!(n > 50, "left out {n}");
+
+    // Every head went through the refit, and `best` holds its outcome: a
+    // rerun of the finished run trains nothing, refits nothing, and gives
+    // the same report.
+    assert!(two.tasks.iter().all(|t| t.refit.is_some()));
+    let (again, _) = train(2).unwrap();
+    for (a, b) in again.tasks.iter().zip(&two.tasks) {
+        assert_eq!((a.test.auc, &a.refit), (b.test.auc, &b.refit), "{}", a.set);
+    }
+}
+
+#[test]
+fn refitting_revives_a_dead_head_and_leaves_the_others_to_validation() {
+    let sets = three_sets(SplitKind::Sequence, 1200);
+    let dev = Cpu::seed_from_u64(4);
+    let mut net = Multi::new_multi(&dev, ModelConfig::default());
+    // Head 0 dead as joint training leaves some: zero weights, so every
+    // window gets the same probability and the validation AUC is 0.5.
+    let dead = &mut net.params.head.modules[0];
+    dead.fc1.weight.fill_with_zeros();
+    dead.fc2.weight.fill_with_zeros();
+    dead.fc3.weight.fill_with_zeros();
+    fn part<'a>(data: &'a Dataset, idx: &[usize]) -> (Vec<&'a [u8]>, Vec<u8>) {
+        idx.iter()
+            .map(|&i| (data.records[i].seq.as_slice(), data.labels[i]))
+            .unzip()
+    }
+    let train: Vec<_> = sets.iter().map(|(d, s)| part(d, &s.train)).collect();
+    let valid: Vec<_> = sets.iter().map(|(d, s)| part(d, &s.valid)).collect();
+    let cfg = TrainConfig::default();
+    let quiet = circssnn::nn::TrainProgress::new(false, 3, "");
+    let knfp = Descriptors::knfp_only();
+    let before = net.clone();
+    let refit = |net: &mut Multi| {
+        circssnn::train::refit::refit_heads(net, &dev, &knfp, &train, &valid, &cfg, &quiet).unwrap()
+    };
+    let got = refit(&mut net);
+    eprintln!("{got:?}");
+    assert_eq!(got[0].joint_valid_auc, 0.5);
+    assert!(got[0].replaced, "{:?}", got[0]);
+    // Untrained encoder, frozen: the refitted head still separates AUF1's
+    // windows (a one-set KNFP network reaches 0.966 trained end to end).
+    assert!(got[0].refit_valid_auc > 0.7, "{:?}", got[0]);
+    let p = |n: &Multi, head| {
+        circssnn::train::predict_proba_multi(n, &dev, &knfp, &valid[0].0, head, 64).unwrap()
+    };
+    for (r, g) in got.iter().enumerate() {
+        assert_eq!(g.replaced, g.refit_valid_auc > g.joint_valid_auc);
+        if !g.replaced {
+            assert_eq!(p(&net, r), p(&before, r), "head {r} kept as it was");
+        }
+    }
+    // Same seed, same heads.
+    let mut again = before.clone();
+    assert_eq!(refit(&mut again), got);
+    assert_eq!(p(&again, 0), p(&net, 0));
+}
+
+/// A 31-head network saved as `zoo multi` saves it (weights untrained: the
+/// checks are on plumbing, not accuracy), with the linear suite's names.
+fn saved_31_heads(dir: &std::path::Path) -> (CircSsnnMulti<BERT_SMALL, 1, 31, Cpu>, Vec<String>) {
+    let reg = Registry::scan(&default_root()).unwrap();
+    let names: Vec<String> = reg
+        .of_kind(circssnn::data::SetKind::Linear)
+        .map(|e| e.name.clone())
+        .collect();
+    assert_eq!(names.len(), 31);
+    let dev = Cpu::seed_from_u64(7);
+    let net = CircSsnnMulti::<BERT_SMALL, 1, 31, Cpu>::new_multi(&dev, ModelConfig::default());
+    let meta = CheckpointMeta {
+        set: "lin31".into(),
+        heads: names.clone(),
+        ..meta()
+    };
+    circssnn::train::checkpoint::save_checkpoint(dir, "best", &net, &meta).unwrap();
+    (net, names)
+}
+
+#[test]
+fn a_multi_task_network_scores_as_one_predictor_per_head_and_scans_all_heads_at_once() {
+    use circssnn::scan::{run_models, score_transcript, zoo_models, Fpr, ScanConfig};
+    use circssnn::train::{DeviceKind, Predictor};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (net, names) = saved_31_heads(dir.path());
+    let heads = Predictor::load_heads(dir.path(), &Default::default(), DeviceKind::Cpu).unwrap();
+    assert_eq!(heads.len(), 31);
+    for (h, p) in heads.iter().enumerate() {
+        assert_eq!(p.meta.set, names[h]);
+        assert_eq!(p.head(), (h, 31));
+        assert!(p.shares_network_with(&heads[0]));
+    }
+    let err = Predictor::load(dir.path(), &Default::default(), DeviceKind::Cpu).unwrap_err();
+    assert!(
+        err.to_string().contains("multi-task network with 31 heads")
+            && err.to_string().contains("load_heads"),
+        "{err}"
+    );
+
+    // Each head scores as the network's own head does.
+    let reg = Registry::scan(&default_root()).unwrap();
+    let ds = reg.get("TAF15").unwrap().load(Default::default()).unwrap();
+    let seqs: Vec<&[u8]> = ds.records[..40].iter().map(|r| r.seq.as_slice()).collect();
+    let dev = Cpu::seed_from_u64(0);
+    let knfp = Descriptors::knfp_only();
+    // One batch of 40 as the predictor scores it: another batch size may
+    // round differently in the last bit (measured: 3e-8 on one window).
+    for h in [0, 17, 30] {
+        let want = circssnn::train::predict_proba_multi(&net, &dev, &knfp, &seqs, h, 256).unwrap();
+        assert_eq!(heads[h].predict(&seqs).unwrap(), want, "head {h}");
+    }
+    let err = heads[3].gradient_x_input(&seqs[..2]).unwrap_err();
+    assert!(err.to_string().contains("mutagenesis"), "{err}");
+
+    // A scan with every head: each track is that head's prediction of the
+    // windows (one forward pass serves all 31).
+    let models = run_models(&[dir.path().to_path_buf()], 0.5, DeviceKind::Cpu).unwrap();
+    assert_eq!(models.len(), 31);
+    let circ: Vec<u8> = ds.records[..6].iter().flat_map(|r| r.seq.clone()).collect();
+    let cfg = ScanConfig {
+        stride: 7,
+        progress: false,
+        ..Default::default()
+    };
+    let t = score_transcript("c1", &circ, &models, &cfg).unwrap();
+    let wins: Vec<&[u8]> = t.windows.iter().map(|w| w.seq.as_slice()).collect();
+    for h in [0, 12, 30] {
+        assert_eq!(
+            t.tracks[h].probs,
+            heads[h].predict(&wins).unwrap(),
+            "head {h}"
+        );
+    }
+
+    // As a zoo: entries name a head of the folder's network.
+    let entry = |set: &str, head: usize| {
+        serde_json::json!({
+            "set": set, "views": {"knfp": true, "vec": false, "bert": false},
+            "negatives": "pool", "dir": ".", "weights_sha256": "", "descriptors": {},
+            "best_epoch": 1, "n_train": 1, "valid_auc": 0.5, "test_auc": 0.5,
+            "baseline_auc": 0.5, "thresholds": {"fpr_05": 0.9, "fpr_01": 0.95}, "head": head
+        })
+    };
+    let write_zoo = |entries: Vec<serde_json::Value>| {
+        let zoo =
+            serde_json::json!({"format": "circssnn-zoo-1", "recipe": "test", "models": entries});
+        std::fs::write(dir.path().join("zoo.json"), zoo.to_string()).unwrap();
+    };
+    write_zoo(vec![entry(&names[4], 4), entry(&names[9], 9)]);
+    let zoo = zoo_models(dir.path(), &[], Fpr::Five, DeviceKind::Cpu).unwrap();
+    assert_eq!(zoo.len(), 2);
+    assert_eq!(
+        (zoo[1].name.as_str(), zoo[1].predictor.head()),
+        (names[9].as_str(), (9, 31))
+    );
+    assert!(zoo[0].predictor.shares_network_with(&zoo[1].predictor));
+    assert_eq!(zoo[0].threshold, 0.9);
+    // A manifest whose head is another set's is refused, naming both.
+    write_zoo(vec![entry(&names[4], 5)]);
+    let err = zoo_models(dir.path(), &[], Fpr::Five, DeviceKind::Cpu).unwrap_err();
+    assert!(
+        err.to_string().contains(&names[4]) && err.to_string().contains("does not match"),
+        "{err}"
+    );
 }

@@ -19,10 +19,12 @@ pub struct ScanArgs {
     #[arg(long)]
     out: PathBuf,
     /// Model zoo folder, with --rbp choosing its models (default: models/zoo
-    /// if it holds a zoo.json, else the zoo shipped in data/zoo).
+    /// if it holds a zoo.json, else the zoo shipped in data/zoo); a `zoo
+    /// multi` folder is a zoo whose models share one network.
     #[arg(long, conflicts_with = "model")]
     zoo: Option<PathBuf>,
-    /// Run folders of `circssnn train` instead of a zoo (repeatable).
+    /// Run folders of `circssnn train` instead of a zoo (repeatable); a
+    /// multi-task network's folder gives every head.
     #[arg(long)]
     model: Vec<PathBuf>,
     /// RBPs of the zoo, comma-separated, or all.

@@ -10,7 +10,7 @@ use circssnn::data::split::SplitKind;
 use circssnn::data::{Negatives, Protocol, Registry};
 use circssnn::model::ViewSet;
 use circssnn::reproduce::RunnerOptions;
-use circssnn::train::MultiConfig;
+use circssnn::train::{Decay, MultiConfig};
 use circssnn::zoo::{train, train_multi, MultiZooConfig, Zoo, ZooConfig, ZooSuite};
 
 use super::Common;
@@ -31,7 +31,8 @@ pub enum ZooCommand {
     /// Copy chosen models into a zoo to ship: F16 weights, measured again.
     Pack(ZooPackArgs),
     /// One network for every set of a suite (shared encoder, one head per
-    /// set), beside the baseline on the same parts (resumable).
+    /// set), beside the baseline on the same parts (resumable); its folder is
+    /// a zoo (`scan --zoo`).
     Multi(ZooMultiArgs),
     /// The multi-task network beside one network per set (same protocol):
     /// comparison.csv, comparison.md and a figure of the difference by set size.
@@ -77,9 +78,24 @@ pub struct ZooMultiArgs {
     /// Sets are drawn with probability proportional to n^alpha (n: training windows).
     #[arg(long, default_value_t = 0.5)]
     alpha: f64,
+    /// How Adam applies the weight decay: l2 (added to the gradient, the
+    /// paper's) or decoupled (AdamW; measured worse, see src/train/multi.rs).
+    #[arg(long, default_value = "l2")]
+    decay: DecayArg,
+    /// Keep the jointly trained heads: do not refit each head alone on the
+    /// frozen network afterwards (see src/train/refit.rs).
+    #[arg(long)]
+    no_refit: bool,
     /// Run folder (default: models/zoo-multi-<suite>[-n<max>]).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// `--decay` of `zoo multi`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum DecayArg {
+    L2,
+    Decoupled,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +248,11 @@ fn multi(common: &Common, a: ZooMultiArgs) -> Result<()> {
                 ..d.train
             },
             alpha: a.alpha,
+            decay: match a.decay {
+                DecayArg::Decoupled => Decay::Decoupled,
+                DecayArg::L2 => Decay::L2,
+            },
+            refit: !a.no_refit,
         },
     };
     cfg.train.train.check()?;
@@ -278,7 +299,12 @@ fn multi(common: &Common, a: ZooMultiArgs) -> Result<()> {
         r.history.len(),
         r.left_out
     );
-    eprintln!("results in {}", out.join("results.csv").display());
+    eprintln!(
+        "results in {}; its zoo.json lists one model per head: `circssnn scan --zoo {}` scores \
+         every set in one pass",
+        out.join("results.csv").display(),
+        out.display()
+    );
     Ok(())
 }
 

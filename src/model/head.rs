@@ -11,7 +11,7 @@ use dfdx::nn::modules::{Linear, Repeated};
 use dfdx::nn::{
     BuildModule, BuildOnDevice, Module, ModuleVisitor, TensorCollection, TensorOptions,
 };
-use dfdx::prelude::{Axes3, Const, Device, Rank2, Tape, Tensor};
+use dfdx::prelude::{Axes3, Axis, Const, Device, NoneTape, Rank2, Tape, Tensor};
 use dfdx::shapes::HasShape;
 use dfdx::tensor::{PutTape, SplitTape};
 use dfdx::tensor_ops::{PermuteTo, ReshapeTo, TryMatMul, TryStack};
@@ -106,6 +106,10 @@ pub trait Heads<D: Device<Elem>>:
     const COUNT: usize;
     /// Tokens to logits; `dropout` is 0 in evaluation.
     fn logits<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, dropout: f64) -> Self::Logits<T>;
+    /// P(bound) of every window for every head, window by window
+    /// (`batch x COUNT` values, row-major): the softmax of each head's two
+    /// logits, second class.
+    fn bound_probs(logits: Self::Logits<NoneTape>) -> Vec<f64>;
 }
 
 impl<D: Device<Elem>> Heads<D> for Head<Elem, D> {
@@ -113,6 +117,10 @@ impl<D: Device<Elem>> Heads<D> for Head<Elem, D> {
     const COUNT: usize = 1;
     fn logits<T: Tape<Elem, D>>(&self, x: Tokens<D, T>, dropout: f64) -> Logits<D, T> {
         self.forward(x, dropout)
+    }
+    fn bound_probs(logits: Logits<D, NoneTape>) -> Vec<f64> {
+        let p = logits.softmax::<Axis<1>>().as_vec();
+        p.chunks(2).map(|c| c[1] as f64).collect()
     }
 }
 
@@ -142,5 +150,10 @@ impl<const RBPS: usize, D: Device<Elem>> Heads<D> for PerRbp<RBPS, Elem, D> {
         // the first digit, and a 3-set run stayed at chance; contiguous, it
         // matches to 1e-6). The copy is batch x RBPS x 2 floats.
         per_head.stack().permute::<_, Axes3<1, 0, 2>>().contiguous()
+    }
+    fn bound_probs(logits: MultiLogits<RBPS, D, NoneTape>) -> Vec<f64> {
+        // Contiguous `batch x RBPS x 2`: pairs in window-major, head-minor order.
+        let p = logits.softmax::<Axis<2>>().as_vec();
+        p.chunks(2).map(|c| c[1] as f64).collect()
     }
 }

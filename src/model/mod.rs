@@ -29,7 +29,7 @@ pub mod network;
 pub mod view_encoder;
 
 pub use config::{ModelConfig, Norm, ViewSet};
-pub use head::{Heads, PerRbp};
+pub use head::{Head, HeadBuilder, Heads, PerRbp};
 pub use network::{CircSsnn, CircSsnnMulti, CircSsnnParams, ViewBatch};
 
 /// Positions in a window: the input rows of every descriptor.

@@ -254,11 +254,18 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>
         } else {
             (0.0, 0.0)
         };
+        self.params
+            .head
+            .logits(self.blocks(tokens, dropout), head_dropout)
+    }
+
+    /// The tokens through every transformer block.
+    fn blocks<T: Tape<Elem, D>>(&self, tokens: Tokens<D, T>, dropout: f64) -> Tokens<D, T> {
         let mut x = tokens;
         for block in &self.params.blocks.modules {
-            x = block.forward(x, c.norm, dropout);
+            x = block.forward(x, self.config.norm, dropout);
         }
-        self.params.head.logits(x, head_dropout)
+        x
     }
 
     fn fuse<T: Tape<Elem, D>>(&self, acc: Option<Tokens<D, T>>) -> Tokens<D, T> {
@@ -309,6 +316,16 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>
             acc = add_view(acc, p.bert.forward_eval(x.clone()));
         }
         Ok(self.fuse(acc))
+    }
+
+    /// What the head(s) read (evaluation mode): the tokens after the last
+    /// block, `batch x 128 x 400`. Refitting a multi-task head on the frozen
+    /// network trains on these.
+    pub fn head_input_eval(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Tokens<D, NoneTape>, ViewMismatch> {
+        Ok(self.blocks(self.tokens_eval(batch)?, 0.0))
     }
 
     /// Evaluation forward: logits, no dropout, BatchNorm on running statistics.

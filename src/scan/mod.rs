@@ -116,6 +116,7 @@ impl std::str::FromStr for Fpr {
 
 /// A model that scans: its name in the outputs, the network, and the
 /// probability above which a window counts towards a peak.
+#[derive(Debug, Clone)]
 pub struct ScanModel {
     /// RBP (set) name.
     pub name: String,
@@ -159,17 +160,40 @@ pub fn zoo_models(
         cache: zoo_dir.join("cache"),
         ..Default::default()
     };
+    // A multi-task zoo lists one entry per head of one network: load it once.
+    let mut loaded: BTreeMap<PathBuf, Vec<Predictor>> = BTreeMap::new();
     picked
         .into_iter()
         .map(|m| {
-            let predictor =
-                Predictor::load(&zoo_dir.join(&m.dir), &models, device).map_err(|e| {
+            let dir = zoo_dir.join(&m.dir);
+            if !loaded.contains_key(&dir) {
+                let heads = Predictor::load_heads(&dir, &models, device).map_err(|e| {
                     ScanError::Models(format!(
-                    "zoo model {} cannot be used: {e} (its views need descriptor models this zoo \
-                     does not provide; train them, or pick other models with --rbp)",
-                    m.set
-                ))
+                        "zoo model {} cannot be used: {e} (its views need descriptor models this \
+                         zoo does not provide; train them, or pick other models with --rbp)",
+                        m.set
+                    ))
                 })?;
+                loaded.insert(dir.clone(), heads);
+            }
+            let heads = &loaded[&dir];
+            let predictor = match m.head {
+                None => heads[0].clone(),
+                Some(h) => heads
+                    .get(h)
+                    .filter(|p| p.meta.set == m.set)
+                    .cloned()
+                    .ok_or_else(|| {
+                        ScanError::Models(format!(
+                            "zoo model {} names head {h} of {}, which holds {} heads ({}): the \
+                             manifest does not match the network",
+                            m.set,
+                            dir.display(),
+                            heads.len(),
+                            heads[0].meta.heads.join(", ")
+                        ))
+                    })?,
+            };
             let (threshold, which) = match fpr {
                 Fpr::Five => (m.thresholds.fpr_05, "5%"),
                 Fpr::One => (m.thresholds.fpr_01, "1%"),
@@ -184,25 +208,27 @@ pub fn zoo_models(
         .collect()
 }
 
-/// Models from run folders (`circssnn train` output), named by their set;
-/// without a zoo manifest there is no calibrated threshold, so peaks use
-/// `threshold` (0.5 unless given).
+/// Models from run folders (`circssnn train` output, or a multi-task
+/// network's folder: one model per head), named by their set; without a
+/// zoo manifest there is no calibrated threshold, so peaks use `threshold`
+/// (0.5 unless given).
 pub fn run_models(
     dirs: &[PathBuf],
     threshold: f64,
     device: DeviceKind,
 ) -> Result<Vec<ScanModel>, ScanError> {
-    dirs.iter()
-        .map(|d| {
-            let predictor = Predictor::load(d, &DescriptorModels::default(), device)?;
-            Ok(ScanModel {
+    let mut out = Vec::new();
+    for d in dirs {
+        for predictor in Predictor::load_heads(d, &DescriptorModels::default(), device)? {
+            out.push(ScanModel {
                 name: predictor.meta.set.clone(),
                 predictor,
                 threshold,
                 threshold_source: "given (no zoo manifest)".into(),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// How to scan.
@@ -501,14 +527,33 @@ pub fn score_transcript(
     for chunk in wins.chunks(BATCH) {
         let seqs: Vec<&[u8]> = chunk.iter().map(|w| w.seq.as_slice()).collect();
         let mut views = EncodedViews::new();
-        for (m, p) in models.iter().zip(probs.iter_mut()) {
+        // Every head of a multi-task network from one forward pass: (the
+        // first model reading that network, its `n x heads` probabilities).
+        let mut shared: Vec<(usize, Vec<f64>)> = Vec::new();
+        for (k, (m, p)) in models.iter().zip(probs.iter_mut()).enumerate() {
             for key in m.predictor.view_keys() {
                 if let std::collections::btree_map::Entry::Vacant(e) = views.entry(key) {
                     let v = m.predictor.encode(e.key(), &seqs);
                     e.insert(v);
                 }
             }
-            p.extend(m.predictor.predict_views(seqs.len(), &views)?);
+            let (head, heads) = m.predictor.head();
+            if heads == 1 {
+                p.extend(m.predictor.predict_views(seqs.len(), &views)?);
+                continue;
+            }
+            let at = shared
+                .iter()
+                .position(|(j, _)| models[*j].predictor.shares_network_with(&m.predictor));
+            let at = match at {
+                Some(at) => at,
+                None => {
+                    let all = m.predictor.predict_views_all(seqs.len(), &views)?;
+                    shared.push((k, all));
+                    shared.len() - 1
+                }
+            };
+            p.extend(shared[at].1.chunks(heads).map(|w| w[head]));
         }
     }
     let tracks = probs

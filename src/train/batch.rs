@@ -2,11 +2,13 @@
 //! time (never a whole set: AGO2's three views would be 40,000 x 101 x 882
 //! floats), and scoring windows with a trained network.
 
-use dfdx::prelude::{Axis, Const, Device};
+use dfdx::prelude::{Const, Device};
 
 use crate::features::learned::Learned;
 use crate::features::{Descriptor, Knfp};
-use crate::model::{CircSsnn, Elem, ViewBatch, ViewInput, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM};
+use crate::model::{
+    CircSsnn, Elem, Heads, ViewBatch, ViewInput, ViewSet, KNFP_DIM, POSITIONS, VEC_DIM,
+};
 
 use super::TrainError;
 
@@ -111,12 +113,28 @@ pub fn predict_proba<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     seqs: &[&[u8]],
     batch_size: usize,
 ) -> Result<Vec<f64>, TrainError> {
+    predict_proba_heads(net, dev, desc, seqs, batch_size)
+}
+
+/// [`predict_proba`] for a network with any output layer: P(bound) of every
+/// window for each of its `H::COUNT` heads, window by window (`seqs.len() x
+/// H::COUNT`, row-major); one forward pass scores every head.
+pub fn predict_proba_heads<const BERT: usize, const DEPTH: usize, D, H>(
+    net: &CircSsnn<BERT, DEPTH, D, H>,
+    dev: &D,
+    desc: &Descriptors<'_, BERT>,
+    seqs: &[&[u8]],
+    batch_size: usize,
+) -> Result<Vec<f64>, TrainError>
+where
+    D: Device<Elem>,
+    H: Heads<D>,
+{
     desc.check(net.config.views)?;
-    let mut out = Vec::with_capacity(seqs.len());
+    let mut out = Vec::with_capacity(seqs.len() * H::COUNT);
     for chunk in seqs.chunks(batch_size.max(1)) {
         let batch = make_batch(dev, desc, net.config.views, chunk)?;
-        let probs = net.forward_eval(&batch)?.softmax::<Axis<1>>();
-        out.extend(probs.as_vec().chunks(2).map(|p| p[1] as f64));
+        out.extend(H::bound_probs(net.forward_eval(&batch)?));
     }
     Ok(out)
 }

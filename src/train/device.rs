@@ -58,6 +58,18 @@ pub enum Unsupported {
          or DNABERT-3's shape (768 wide, 12 layers, 12 heads)"
     )]
     BertWidth(usize),
+    /// A multi-task network with a head count other than the suites'.
+    #[error(
+        "a multi-task network with {0} heads is not built into circssnn: it is built for a whole \
+         suite (37 circular or 31 linear sets)"
+    )]
+    Heads(usize),
+    /// An operation of one-set networks asked of a multi-task one.
+    #[error(
+        "{0} is computed for one-set networks only; a multi-task head is explained by in-silico \
+         mutagenesis (`circssnn motifs --importance ism`, `explain::mutagenesis`)"
+    )]
+    MultiTask(&'static str),
 }
 
 /// Run `$body` with `$D` bound to the dfdx device type chosen by `$kind`

@@ -13,17 +13,20 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use dfdx::prelude::Device;
 
-use super::batch::make_batch;
-use super::checkpoint::{load_checkpoint, load_meta, CheckpointMeta};
-use super::{predict_proba, Descriptors, DeviceKind, TrainError};
+use super::batch::{make_batch, predict_proba_heads};
+use super::checkpoint::{load_checkpoint, load_checkpoint_as, load_meta, CheckpointMeta};
+use super::device::Unsupported;
+use super::{Descriptors, DeviceKind, TrainError};
 use crate::data::{LengthPolicy, Registry};
 use crate::eval::{binary_metrics, BinaryMetrics};
 use crate::features::learned::{DescriptorModels, Learned};
 use crate::features::Descriptor;
-use crate::model::{CircSsnn, ViewBatch, POSITIONS};
+use crate::model::head::Head;
+use crate::model::{CircSsnn, CircSsnnMulti, Heads, PerRbp, ViewBatch, POSITIONS};
 use crate::nn::Elem;
 use crate::{with_bert_shape, with_depth, with_device};
 
@@ -60,9 +63,55 @@ trait Scorer {
     ) -> Result<Vec<f64>, TrainError>;
     fn view_keys(&self) -> Vec<ViewKey>;
     fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32>;
+    /// `n x heads()` probabilities, window by window.
     fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError>;
     fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
     fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
+}
+
+/// What [`Scorer::gradient_x_input`] and [`Scorer::attention_on_positions`]
+/// need from a network: defined for the one-set network, refused with a
+/// clear error for the multi-task one.
+trait PerPosition<const B: usize, Dev: Device<Elem>> {
+    fn gradient_x_input(
+        &self,
+        batch: &ViewBatch<B, Dev>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
+    fn attention_on_positions(
+        &self,
+        batch: &ViewBatch<B, Dev>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
+}
+
+impl<const B: usize, const DEPTH: usize, Dev: Device<Elem>> PerPosition<B, Dev>
+    for CircSsnn<B, DEPTH, Dev>
+{
+    fn gradient_x_input(
+        &self,
+        batch: &ViewBatch<B, Dev>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        Ok(CircSsnn::gradient_x_input(self, batch)?)
+    }
+    fn attention_on_positions(
+        &self,
+        batch: &ViewBatch<B, Dev>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        Ok(CircSsnn::attention_on_positions(self, batch)?)
+    }
+}
+
+impl<const B: usize, const DEPTH: usize, const RBPS: usize, Dev: Device<Elem>> PerPosition<B, Dev>
+    for CircSsnnMulti<B, DEPTH, RBPS, Dev>
+{
+    fn gradient_x_input(&self, _: &ViewBatch<B, Dev>) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        Err(Unsupported::MultiTask("gradient x input").into())
+    }
+    fn attention_on_positions(
+        &self,
+        _: &ViewBatch<B, Dev>,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        Err(Unsupported::MultiTask("the attention projected on positions").into())
+    }
 }
 
 struct Loaded<
@@ -72,19 +121,30 @@ struct Loaded<
     const F: usize,
     const DEPTH: usize,
     Dev,
+    Out = Head<Elem, Dev>,
 > where
     Dev: Device<Elem>,
+    Out: Heads<Dev>,
 {
-    net: CircSsnn<B, DEPTH, Dev>,
+    net: CircSsnn<B, DEPTH, Dev, Out>,
     learned: Learned<B, L, H, F, Dev>,
     models: DescriptorModels,
     dev: Dev,
 }
 
-impl<const B: usize, const L: usize, const H: usize, const F: usize, const DEPTH: usize, Dev>
-    Loaded<B, L, H, F, DEPTH, Dev>
+impl<
+        const B: usize,
+        const L: usize,
+        const H: usize,
+        const F: usize,
+        const DEPTH: usize,
+        Dev,
+        Out,
+    > Loaded<B, L, H, F, DEPTH, Dev, Out>
 where
     Dev: Device<Elem>,
+    Out: Heads<Dev>,
+    CircSsnn<B, DEPTH, Dev, Out>: PerPosition<B, Dev>,
 {
     /// One value per position of each window from `track`, run on batches
     /// of [`GRADIENT_BATCH`] windows encoded by this network's descriptors.
@@ -92,9 +152,9 @@ where
         &self,
         seqs: &[&[u8]],
         track: impl Fn(
-            &CircSsnn<B, DEPTH, Dev>,
+            &CircSsnn<B, DEPTH, Dev, Out>,
             &ViewBatch<B, Dev>,
-        ) -> Result<Vec<[f64; POSITIONS]>, crate::model::network::ViewMismatch>,
+        ) -> Result<Vec<[f64; POSITIONS]>, TrainError>,
     ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
         let views = self.net.config.views;
         let desc = Descriptors::of(&self.learned, views, None);
@@ -108,10 +168,19 @@ where
     }
 }
 
-impl<const B: usize, const L: usize, const H: usize, const F: usize, const DEPTH: usize, Dev> Scorer
-    for Loaded<B, L, H, F, DEPTH, Dev>
+impl<
+        const B: usize,
+        const L: usize,
+        const H: usize,
+        const F: usize,
+        const DEPTH: usize,
+        Dev,
+        Out,
+    > Scorer for Loaded<B, L, H, F, DEPTH, Dev, Out>
 where
     Dev: Device<Elem>,
+    Out: Heads<Dev>,
+    CircSsnn<B, DEPTH, Dev, Out>: PerPosition<B, Dev>,
 {
     fn score(
         &self,
@@ -128,15 +197,15 @@ where
             None => None,
         };
         let desc = Descriptors::of(&self.learned, views, cached.as_ref().map(|c| c as _));
-        predict_proba(&self.net, &self.dev, &desc, seqs, SCORE_BATCH)
+        predict_proba_heads(&self.net, &self.dev, &desc, seqs, SCORE_BATCH)
     }
 
     fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        self.per_position(seqs, CircSsnn::gradient_x_input)
+        self.per_position(seqs, PerPosition::gradient_x_input)
     }
 
     fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        self.per_position(seqs, CircSsnn::attention_on_positions)
+        self.per_position(seqs, PerPosition::attention_on_positions)
     }
 
     fn view_keys(&self) -> Vec<ViewKey> {
@@ -173,7 +242,7 @@ where
     }
 
     fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError> {
-        use dfdx::prelude::{Axis, Const};
+        use dfdx::prelude::Const;
         let keys = self.view_keys();
         let take = |pred: fn(&ViewKey) -> bool, width: usize, lo: usize, hi: usize| {
             keys.iter().find(|k| pred(k)).map(|k| {
@@ -204,26 +273,37 @@ where
                 bert: take(|k| matches!(k, ViewKey::Bert(_)), B, lo, hi)
                     .map(|v| self.dev.tensor_from_vec(v, (m, Const, Const))),
             };
-            let probs = self.net.forward_eval(&batch)?.softmax::<Axis<1>>();
-            out.extend(probs.as_vec().chunks(2).map(|p| p[1] as f64));
+            out.extend(Out::bound_probs(self.net.forward_eval(&batch)?));
         }
         Ok(out)
     }
 }
 
-/// A trained network ready to score windows.
+/// A trained network ready to score windows. A multi-task network
+/// ([`crate::model::CircSsnnMulti`]) loads as one `Predictor` per head
+/// ([`Predictor::load_heads`]), all sharing the network: each scores as a
+/// one-set network would, and [`predict_views_all`](Self::predict_views_all)
+/// gives every head from one forward pass. A clone shares the network.
+#[derive(Clone)]
 pub struct Predictor {
     /// What the weights are: set, views, norm, depth, protocol, descriptors.
+    /// For a head of a multi-task network, `set` is the head's set (the
+    /// suite is in the folder's `best.json`) and `heads` lists them all.
     pub meta: CheckpointMeta,
     /// The run folder it was loaded from.
     pub dir: PathBuf,
-    scorer: Box<dyn Scorer>,
+    // Shared by the heads of one multi-task network (not `Send`: dfdx's
+    // CUDA device is not, and nothing here crosses threads).
+    scorer: Rc<dyn Scorer>,
+    head: usize,
+    heads: usize,
 }
 
 impl std::fmt::Debug for Predictor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Predictor")
             .field("dir", &self.dir)
+            .field("head", &self.head)
             .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
@@ -232,25 +312,102 @@ impl std::fmt::Debug for Predictor {
 impl Predictor {
     /// Load `dir/best.*` and the descriptor models it was trained with
     /// (`models` overrides their folders; their weights must hash the same).
+    /// A multi-task network is refused here, naming [`load_heads`](Self::load_heads).
     pub fn load(
         dir: &Path,
         models: &DescriptorModels,
         device: DeviceKind,
     ) -> Result<Self, TrainError> {
+        let mut all = Self::load_heads(dir, models, device)?;
+        if all.len() > 1 {
+            return Err(TrainError::Checkpoint {
+                path: dir.join("best.json"),
+                message: format!(
+                    "holds a multi-task network with {} heads ({}); load it with \
+                     Predictor::load_heads (one predictor per head), or pass it to `circssnn scan \
+                     --model`, which scores every head",
+                    all.len(),
+                    all[0].meta.heads.join(", ")
+                ),
+            });
+        }
+        Ok(all.remove(0))
+    }
+
+    /// Load `dir/best.*` as one predictor per head: one for a one-set
+    /// network, one per set (in head order) for a multi-task network, all
+    /// sharing its weights.
+    pub fn load_heads(
+        dir: &Path,
+        models: &DescriptorModels,
+        device: DeviceKind,
+    ) -> Result<Vec<Self>, TrainError> {
         let meta = load_meta(dir, "best")?;
         let views = meta.model.views;
-        let scorer: Box<dyn Scorer> = with_bert_shape!(meta.bert_width, (BERT, L, H, F) =>
+        let scorer: Rc<dyn Scorer> = with_bert_shape!(meta.bert_width, (BERT, L, H, F) =>
         with_depth!(meta.depth, DEPTH => with_device!(device, 0, dev: Dev => {
             // The descriptors first: a missing model is the likelier fault, and says how to fix it.
             let learned = Learned::<BERT, L, H, F, Dev>::load(&dev, models, views, None, Some(&meta.descriptors))?;
-            let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
-            Box::new(Loaded { net, learned, models: models.clone(), dev })
+            let models = models.clone();
+            match meta.heads.len() {
+                0 => {
+                    let (net, _) = load_checkpoint::<BERT, DEPTH, Dev>(&dev, dir, "best")?;
+                    Rc::new(Loaded { net, learned, models, dev })
+                }
+                // The two suites' head counts: the only multi-task shapes built in.
+                37 => {
+                    let (net, _) = load_checkpoint_as::<BERT, DEPTH, Dev, PerRbp<37, Elem, Dev>>(&dev, dir, "best")?;
+                    Rc::new(Loaded { net, learned, models, dev })
+                }
+                31 => {
+                    let (net, _) = load_checkpoint_as::<BERT, DEPTH, Dev, PerRbp<31, Elem, Dev>>(&dev, dir, "best")?;
+                    Rc::new(Loaded { net, learned, models, dev })
+                }
+                n => return Err(Unsupported::Heads(n).into()),
+            }
         })));
-        Ok(Self {
-            meta,
-            dir: dir.to_path_buf(),
-            scorer,
-        })
+        if meta.heads.is_empty() {
+            return Ok(vec![Self {
+                meta,
+                dir: dir.to_path_buf(),
+                scorer,
+                head: 0,
+                heads: 1,
+            }]);
+        }
+        let heads = meta.heads.len();
+        Ok((0..heads)
+            .map(|head| Self {
+                meta: CheckpointMeta {
+                    set: meta.heads[head].clone(),
+                    ..meta.clone()
+                },
+                dir: dir.to_path_buf(),
+                scorer: Rc::clone(&scorer),
+                head,
+                heads,
+            })
+            .collect())
+    }
+
+    /// Which head this predictor reads (0 for a one-set network) and how
+    /// many its network has.
+    pub fn head(&self) -> (usize, usize) {
+        (self.head, self.heads)
+    }
+
+    /// Whether `other` is a head of the same loaded network (then
+    /// [`predict_views_all`](Self::predict_views_all) of one serves both).
+    pub fn shares_network_with(&self, other: &Predictor) -> bool {
+        Rc::ptr_eq(&self.scorer, &other.scorer)
+    }
+
+    /// This predictor's column of `n x heads` probabilities.
+    fn column(&self, all: Vec<f64>) -> Vec<f64> {
+        if self.heads == 1 {
+            return all;
+        }
+        all.chunks(self.heads).map(|w| w[self.head]).collect()
     }
 
     /// The descriptor views this network reads.
@@ -269,12 +426,22 @@ impl Predictor {
     /// [`view_keys`](Self::view_keys) must be in `views`): several networks
     /// score the same windows without encoding them again.
     pub fn predict_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError> {
+        Ok(self.column(self.scorer.score_views(n, views)?))
+    }
+
+    /// P(bound) of `n` encoded windows for every head of the network, window
+    /// by window (`n x heads`, see [`head`](Self::head)); one forward pass.
+    pub fn predict_views_all(
+        &self,
+        n: usize,
+        views: &EncodedViews,
+    ) -> Result<Vec<f64>, TrainError> {
         self.scorer.score_views(n, views)
     }
 
     /// P(bound) of each 101-nt window (normalised: `A C G U N`).
     pub fn predict(&self, seqs: &[&[u8]]) -> Result<Vec<f64>, TrainError> {
-        self.scorer.score(seqs, None, false)
+        Ok(self.column(self.scorer.score(seqs, None, false)?))
     }
 
     /// Gradient x input of each 101-nt window: per position, how much its
@@ -306,7 +473,7 @@ impl Predictor {
         windows: &[&[u8]],
         progress: bool,
     ) -> Result<Vec<f64>, TrainError> {
-        self.scorer.score(seqs, Some((key, windows)), progress)
+        Ok(self.column(self.scorer.score(seqs, Some((key, windows)), progress)?))
     }
 }
 

@@ -60,6 +60,10 @@ pub struct ZooEntry {
     /// measured on them): the `F32` original's test AUC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub f32_test_auc: Option<f64>,
+    /// For a head of a multi-task network (`dir` then holds the one network
+    /// every head of the zoo shares): its index, in the network's head order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<usize>,
 }
 
 /// A zoo folder's manifest.
@@ -193,6 +197,7 @@ pub(super) fn build(
             baseline_auc,
             thresholds: got.thresholds,
             f32_test_auc: None,
+            head: None,
         });
     }
     Ok(Zoo {

@@ -6,23 +6,30 @@
 //! `best.*`, `state.json`, resumable after a kill), `results.csv` (one
 //! `multi` row and one `baseline` row per set, the reproduction's columns)
 //! and `report.json` (the [`MultiReport`]: every epoch's per-set validation
-//! AUC, the leakage count, each set's share of the draws).
+//! AUC, the leakage count, each set's share of the draws). It is also a zoo:
+//! `zoo.json` lists one model per head (all in the folder's one network,
+//! each with its thresholds on its own validation part), so `circssnn scan
+//! --zoo <folder>` scores every RBP with one forward pass per window batch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dfdx::prelude::Cpu;
 
-use super::{ZooError, ZooSuite};
+use super::manifest::{measure, FORMAT};
+use super::{Zoo, ZooEntry, ZooError, ZooSuite};
 use crate::baseline::{run_baseline, BaselineConfig};
 use crate::data::{Protocol, Registry, SetKind};
+use crate::features::learned::DescriptorModels;
 use crate::model::{CircSsnnMulti, ModelConfig, ViewSet, BERT_SMALL};
 use crate::output::{write_atomic, write_csv_atomic, DirLock};
 use crate::train::checkpoint::{CheckpointMeta, FORMAT_VERSION};
 use crate::train::fit::RunDir;
 use crate::train::labels::{Experiment, Method, Suite};
 use crate::train::results::{config_hash, RunRow, GIT_REVISION};
-use crate::train::{fit_multi, Descriptors, MultiConfig, MultiReport, Task, TrainError};
+use crate::train::{
+    fit_multi, Descriptors, DeviceKind, MultiConfig, MultiReport, Predictor, Task, TrainError,
+};
 
 /// What [`train_multi`] trains.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,10 +209,65 @@ pub fn train_multi(
         serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)
     })
     .map_err(|e| io(&json, e))?;
+    manifest(reg, out, &rows, &report, &cfg.train)?.save(out)?;
     Ok(MultiZooRun {
         report,
         rows,
         seconds,
+    })
+}
+
+/// The zoo manifest of a finished multi-task run: one entry per head, its
+/// validation and test part scored again for the thresholds (as
+/// [`super::manifest::build`] does for one-set models).
+fn manifest(
+    reg: &Registry,
+    out: &Path,
+    rows: &[RunRow],
+    report: &MultiReport,
+    cfg: &MultiConfig,
+) -> Result<Zoo, ZooError> {
+    let heads = Predictor::load_heads(out, &DescriptorModels::default(), DeviceKind::Cpu)?;
+    let mut models = Vec::with_capacity(heads.len());
+    for (h, p) in heads.iter().enumerate() {
+        let got = measure(reg, p, false)?;
+        let set = &p.meta.set;
+        let baseline_auc = rows
+            .iter()
+            .find(|r| &r.set == set && r.variant == "baseline")
+            .map_or(f64::NAN, |r| r.auc);
+        models.push(ZooEntry {
+            set: set.clone(),
+            views: p.meta.model.views,
+            negatives: p.meta.negatives,
+            dir: PathBuf::from("."),
+            weights_sha256: p.meta.weights_sha256.clone().unwrap_or_default(),
+            descriptors: p.meta.descriptors.clone(),
+            best_epoch: report.best_epoch,
+            n_train: got.n_train,
+            valid_auc: got.valid_auc,
+            test_auc: got.test_auc,
+            baseline_auc,
+            thresholds: got.thresholds,
+            f32_test_auc: None,
+            head: Some(h),
+        });
+    }
+    Ok(Zoo {
+        format: FORMAT.into(),
+        recipe: format!(
+            "multi-task, one head per set; {}; sets drawn with probability proportional to \
+             n^{}; weight decay {:?}{}",
+            super::recipe::DESCRIPTION,
+            cfg.alpha,
+            cfg.decay,
+            if cfg.refit {
+                "; each head refitted on the frozen network where validation prefers it"
+            } else {
+                ""
+            }
+        ),
+        models,
     })
 }
 
@@ -474,6 +536,7 @@ mod tests {
                     sampled_share: 0.5,
                     valid: metrics(0.8),
                     test: metrics(0.8),
+                    refit: None,
                 })
                 .collect(),
             left_out: 0,

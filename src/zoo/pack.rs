@@ -89,6 +89,16 @@ pub fn pack(
             path: from.join(super::MANIFEST),
             message: format!("has no model of {set}"),
         })?;
+        if m.head.is_some() {
+            return Err(ZooError::Manifest {
+                path: from.join(super::MANIFEST),
+                message: format!(
+                    "model {} is a head of a multi-task network: its folder already holds every \
+                     head in one file; ship the folder as it is",
+                    m.set
+                ),
+            });
+        }
         if m.views.vec || m.views.bert {
             return Err(ZooError::Manifest {
                 path: from.join(super::MANIFEST),
