@@ -26,7 +26,10 @@ mod pack;
 mod recipe;
 
 pub use manifest::{threshold_at, Thresholds, Zoo, ZooEntry, MANIFEST};
-pub use multi::{compare, train_multi, write_comparison, CompareRow, MultiZooConfig, MultiZooRun};
+pub use multi::{
+    compare, comparison_plot, read_comparison, train_multi, write_comparison, CompareRow,
+    MultiZooConfig, MultiZooRun,
+};
 pub use pack::{
     choose, default_zoo, pack, shipped_zoo, PACKED_MODEL_BYTES, SHIPPED_ZOO, TRAINED_ZOO,
 };

@@ -319,6 +319,34 @@ pub struct CompareRow {
     pub per_set: f64,
     /// Whole-test AUC of the 1–3-mer baseline.
     pub baseline: f64,
+    /// Whether the multi-task network's head for the set is the one
+    /// refitted alone on the frozen encoder (higher validation AUC than the
+    /// jointly trained head) rather than the joint one.
+    #[serde(default)]
+    pub refitted: bool,
+}
+
+impl CompareRow {
+    /// A head that gives every window the same probability (whole-test AUC
+    /// exactly 0.5): what joint training leaves of some heads.
+    pub fn multi_is_constant(&self) -> bool {
+        self.multi == 0.5
+    }
+}
+
+/// The rows of a `comparison.csv` written by [`write_comparison`] (the
+/// shipped ones are in `data/results/zoo-multi-*`).
+pub fn read_comparison(path: &Path) -> Result<Vec<CompareRow>, ZooError> {
+    let bad = |message: String| ZooError::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| bad(format!("record {}: {e}", i + 1))))
+        .collect()
 }
 
 /// The multi-task run in `multi_dir` beside the per-set zoo in
@@ -395,6 +423,7 @@ pub fn compare(multi_dir: &Path, per_set_dir: &Path) -> Result<Vec<CompareRow>, 
                 multi: multi.auc,
                 per_set: own.auc,
                 baseline: base.auc,
+                refitted: t.refit.as_ref().is_some_and(|r| r.replaced),
             })
         })
         .collect()
@@ -404,7 +433,7 @@ pub fn compare(multi_dir: &Path, per_set_dir: &Path) -> Result<Vec<CompareRow>, 
 /// `multi-vs-per-set.html` (the difference against set size) into `out`;
 /// returns the markdown.
 pub fn write_comparison(rows: &[CompareRow], out: &Path) -> Result<String, ZooError> {
-    use crate::plots::{difference_by_size, save_html, Series};
+    use crate::plots::save_html;
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let csv = out.join("comparison.csv");
     write_csv_atomic(&csv, rows).map_err(|e| io(&csv, e))?;
@@ -412,23 +441,24 @@ pub fn write_comparison(rows: &[CompareRow], out: &Path) -> Result<String, ZooEr
     let mean = |f: fn(&CompareRow) -> f64| rows.iter().map(f).sum::<f64>() / n;
     let count = |f: fn(&CompareRow) -> bool| rows.iter().filter(|r| f(r)).count();
     let mut md = String::from(
-        "| set | training windows | multi-task | per-set | baseline | multi − per-set |\n|---|---:|---:|---:|---:|---:|\n",
+        "| set | training windows | multi-task | head | per-set | baseline | multi − per-set |\n|---|---:|---:|---|---:|---:|---:|\n",
     );
     let mut sorted: Vec<&CompareRow> = rows.iter().collect();
     sorted.sort_by_key(|r| r.n_train);
     for r in &sorted {
         md.push_str(&format!(
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:+.4} |\n",
+            "| {} | {} | {:.4} | {} | {:.4} | {:.4} | {:+.4} |\n",
             r.set,
             r.n_train,
             r.multi,
+            if r.refitted { "refitted" } else { "joint" },
             r.per_set,
             r.baseline,
             r.multi - r.per_set
         ));
     }
     md.push_str(&format!(
-        "| **mean of {}** | | **{:.4}** | **{:.4}** | **{:.4}** | **{:+.4}** |\n\n",
+        "| **mean of {}** | | **{:.4}** | | **{:.4}** | **{:.4}** | **{:+.4}** |\n\n",
         rows.len(),
         mean(|r| r.multi),
         mean(|r| r.per_set),
@@ -443,10 +473,27 @@ pub fn write_comparison(rows: &[CompareRow], out: &Path) -> Result<String, ZooEr
         count(|r| r.multi >= r.baseline),
         count(|r| r.per_set >= r.baseline)
     ));
+    md.push_str(&format!(
+        "Heads refitted alone on the frozen encoder: {} of {}; heads constant on the test part \
+         (AUC 0.5000): {}.\n",
+        count(|r| r.refitted),
+        rows.len(),
+        count(CompareRow::multi_is_constant)
+    ));
     let md_path = out.join("comparison.md");
     write_atomic(&md_path, |w| w.write_all(md.as_bytes())).map_err(|e| io(&md_path, e))?;
+    let html = out.join("multi-vs-per-set.html");
+    save_html(&comparison_plot(rows), &html).map_err(|e| io(&html, e))?;
+    Ok(md)
+}
+
+/// The figure of [`write_comparison`]: per set, the multi-task network's
+/// whole-test AUC minus the set's own network's, against the set's
+/// training windows.
+pub fn comparison_plot(rows: &[CompareRow]) -> plotly::Plot {
+    use crate::plots::{difference_by_size, Series};
     let names: Vec<String> = rows.iter().map(|r| r.set.clone()).collect();
-    let plot = difference_by_size(
+    difference_by_size(
         &names,
         &rows.iter().map(|r| r.n_train as f64).collect::<Vec<_>>(),
         &Series::new("per-set network", rows.iter().map(|r| r.per_set).collect()),
@@ -454,10 +501,7 @@ pub fn write_comparison(rows: &[CompareRow], out: &Path) -> Result<String, ZooEr
         "Multi-task minus per-set network, whole-test AUC, by set size",
         "training windows of the set",
         "AUC difference",
-    );
-    let html = out.join("multi-vs-per-set.html");
-    save_html(&plot, &html).map_err(|e| io(&html, e))?;
-    Ok(md)
+    )
 }
 
 #[cfg(test)]
@@ -536,7 +580,12 @@ mod tests {
                     sampled_share: 0.5,
                     valid: metrics(0.8),
                     test: metrics(0.8),
-                    refit: None,
+                    refit: Some(crate::train::refit::HeadRefit {
+                        joint_valid_auc: 0.7,
+                        refit_valid_auc: 0.75,
+                        refit_epoch: 3,
+                        replaced: set == "WTAP",
+                    }),
                 })
                 .collect(),
             left_out: 0,
@@ -567,16 +616,25 @@ mod tests {
                 n_train: 642,
                 multi: 0.85,
                 per_set: 0.70,
-                baseline: 0.80
+                baseline: 0.80,
+                refitted: true,
             }
         );
         let md = write_comparison(&rows, &dir.path().join("out")).unwrap();
         assert!(
-            md.contains("| WTAP | 642 | 0.8500 | 0.7000 | 0.8000 | +0.1500 |"),
+            md.contains("| WTAP | 642 | 0.8500 | refitted | 0.7000 | 0.8000 | +0.1500 |"),
             "{md}"
         );
         assert!(md.contains("per-set network on 1 of 2 sets; at or above the baseline on 2 (per-set networks: 1)"), "{md}");
+        assert!(
+            md.contains("refitted alone on the frozen encoder: 1 of 2"),
+            "{md}"
+        );
         assert!(dir.path().join("out/multi-vs-per-set.html").is_file());
+        assert_eq!(
+            read_comparison(&dir.path().join("out/comparison.csv")).unwrap(),
+            rows
+        );
 
         per_set(SplitKind::Random);
         let err = compare(&m, &p).unwrap_err().to_string();
