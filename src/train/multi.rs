@@ -273,7 +273,7 @@ pub fn left_out(tasks: &[Task<'_>], cfg: &TrainConfig) -> Result<usize, TrainErr
 
 /// Probability that each window is bound, read from head `head` (every
 /// head is computed: for all of them at once use
-/// [`predict_proba_heads`](super::batch::predict_proba_heads)).
+/// [`predict_proba_heads`]).
 pub fn predict_proba_multi<const BERT: usize, const DEPTH: usize, const RBPS: usize, D>(
     net: &CircSsnnMulti<BERT, DEPTH, RBPS, D>,
     dev: &D,
