@@ -537,8 +537,7 @@ pub fn score_transcript(
                     e.insert(v);
                 }
             }
-            let (head, heads) = m.predictor.head();
-            if heads == 1 {
+            if m.predictor.head().1 == 1 {
                 p.extend(m.predictor.predict_views(seqs.len(), &views)?);
                 continue;
             }
@@ -553,7 +552,7 @@ pub fn score_transcript(
                     shared.len() - 1
                 }
             };
-            p.extend(shared[at].1.chunks(heads).map(|w| w[head]));
+            p.extend(m.predictor.column(&shared[at].1));
         }
     }
     let tracks = probs

@@ -301,13 +301,36 @@ pub(super) fn save_epoch<const BERT: usize, const DEPTH: usize, D: Device<Elem>,
     improved: bool,
     state: &impl Serialize,
 ) -> Result<(), TrainError> {
+    let names: &[&str] = if improved {
+        &["last", "best"]
+    } else {
+        &["last"]
+    };
+    save_checkpoints(run, net, epoch, names, state)
+}
+
+/// Save `net` (at epoch `epoch`) as each checkpoint of `names` and `state`
+/// as `state.json`, as one unit: [`save_epoch`], and the refitted `best` of
+/// [`fit_multi`](super::fit_multi).
+pub(super) fn save_checkpoints<
+    const BERT: usize,
+    const DEPTH: usize,
+    D: Device<Elem>,
+    H: Heads<D>,
+>(
+    run: &RunDir<'_>,
+    net: &CircSsnn<BERT, DEPTH, D, H>,
+    epoch: usize,
+    names: &[&str],
+    state: &impl Serialize,
+) -> Result<(), TrainError> {
     let meta = CheckpointMeta {
         epoch,
         ..run.meta.clone()
     };
-    let mut files: Vec<(String, Vec<u8>)> = checkpoint_files(run.dir, "last", net, &meta)?.into();
-    if improved {
-        files.extend(checkpoint_files(run.dir, "best", net, &meta)?);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for name in names {
+        files.extend(checkpoint_files(run.dir, name, net, &meta)?);
     }
     let mut json = serde_json::to_vec_pretty(state).expect("run state serialises");
     json.push(b'\n');

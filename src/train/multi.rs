@@ -53,10 +53,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{make_batch, predict_proba_heads, Descriptors};
-use super::checkpoint::checkpoint_files;
 use super::checkpoint::{load_checkpoint_as, CheckpointMeta};
 use super::config::TrainConfig;
-use super::fit::{adam, check_part, pick, read_state, save_epoch, RunDir};
+use super::fit::{adam, check_part, pick, read_state, save_checkpoints, save_epoch, RunDir};
 use super::refit::{refit_heads, HeadRefit, Part};
 use super::TrainError;
 use crate::data::{Dataset, Split};
@@ -572,7 +571,7 @@ pub fn fit_multi<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: De
                     best_epoch,
                     refit: Some(done.clone()),
                 };
-                save_best(run, net, best_epoch, &state)?;
+                save_checkpoints(run, net, best_epoch, &["best"], &state)?;
             }
             Some(done)
         }
@@ -601,27 +600,6 @@ pub fn fit_multi<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: De
         left_out: parts.left_out,
         resumed_after,
         stopped_early: driven.stopped_early,
-    })
-}
-
-/// Save `net` as the run's `best` with `state`, as one unit.
-fn save_best<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: Device<Elem>>(
-    run: &RunDir<'_>,
-    net: &CircSsnnMulti<BERT, DEPTH, RBPS, D>,
-    epoch: usize,
-    state: &MultiState,
-) -> Result<(), TrainError> {
-    let meta = CheckpointMeta {
-        epoch,
-        ..run.meta.clone()
-    };
-    let mut files: Vec<(String, Vec<u8>)> = checkpoint_files(run.dir, "best", net, &meta)?.into();
-    let mut json = serde_json::to_vec_pretty(state).expect("run state serialises");
-    json.push(b'\n');
-    files.push(("state.json".into(), json));
-    crate::output::commit_files(run.dir, &files).map_err(|e| TrainError::Checkpoint {
-        path: e.path,
-        message: e.source.to_string(),
     })
 }
 

@@ -402,11 +402,9 @@ impl Predictor {
         Rc::ptr_eq(&self.scorer, &other.scorer)
     }
 
-    /// This predictor's column of `n x heads` probabilities.
-    fn column(&self, all: Vec<f64>) -> Vec<f64> {
-        if self.heads == 1 {
-            return all;
-        }
+    /// This predictor's column of `n x heads` probabilities (as
+    /// [`predict_views_all`](Self::predict_views_all) gives them).
+    pub fn column(&self, all: &[f64]) -> Vec<f64> {
         all.chunks(self.heads).map(|w| w[self.head]).collect()
     }
 
@@ -426,7 +424,7 @@ impl Predictor {
     /// [`view_keys`](Self::view_keys) must be in `views`): several networks
     /// score the same windows without encoding them again.
     pub fn predict_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError> {
-        Ok(self.column(self.scorer.score_views(n, views)?))
+        Ok(self.column(&self.scorer.score_views(n, views)?))
     }
 
     /// P(bound) of `n` encoded windows for every head of the network, window
@@ -441,7 +439,7 @@ impl Predictor {
 
     /// P(bound) of each 101-nt window (normalised: `A C G U N`).
     pub fn predict(&self, seqs: &[&[u8]]) -> Result<Vec<f64>, TrainError> {
-        Ok(self.column(self.scorer.score(seqs, None, false)?))
+        Ok(self.column(&self.scorer.score(seqs, None, false)?))
     }
 
     /// Gradient x input of each 101-nt window: per position, how much its
@@ -473,7 +471,7 @@ impl Predictor {
         windows: &[&[u8]],
         progress: bool,
     ) -> Result<Vec<f64>, TrainError> {
-        Ok(self.column(self.scorer.score(seqs, Some((key, windows)), progress)?))
+        Ok(self.column(&self.scorer.score(seqs, Some((key, windows)), progress)?))
     }
 }
 
