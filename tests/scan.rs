@@ -4,25 +4,30 @@
 //! there, at the right circular coordinates, in every output; `--linear`
 //! does not wrap; odd records behave as documented; a zoo model whose
 //! descriptors are missing is refused by name; a zoo trained here (WTAP, the
-//! smallest set) lists, packs to F16 and scores as before.
+//! smallest set) lists, packs to F16 and scores as before; the shipped
+//! multi-task heads score their own test parts as the manifest says, and
+//! repack (alone or added to a zoo) without loss.
 
 mod common;
 
 use std::path::Path;
 
 use circssnn::data::{default_root, Registry};
+use circssnn::eval::binary_metrics;
+use circssnn::scan::{zoo_models, Fpr};
 use circssnn::train::{DeviceKind, Predictor};
 use circssnn::zoo::{shipped_zoo, Zoo};
 use common::{fails, ok, s};
 
-/// The shipped zoo and the RBP whose model the scans use: the one with the
-/// highest validation AUC.
+/// The shipped zoo and the RBP whose model the scans use: the one-set
+/// network with the highest validation AUC.
 fn shipped() -> (std::path::PathBuf, String) {
     let dir = shipped_zoo();
     let zoo = Zoo::load(&dir).expect("the zoo shipped in data/zoo");
     let best = zoo
         .models
         .iter()
+        .filter(|m| m.head.is_none())
         .max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
         .expect("a shipped model");
     (dir, best.set.clone())
@@ -359,4 +364,135 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
         "--out",
         s(&dir.path().join("o")),
     ]);
+}
+
+/// The shipped zoo's heads of the multi-task network: one network, loaded
+/// once, each head scoring its own set's test part (the split and windows
+/// its checkpoint names) to the whole-test AUC its manifest entry records.
+#[test]
+fn the_shipped_heads_share_one_network_and_score_as_their_manifest_says() {
+    let dir = shipped_zoo();
+    let zoo = Zoo::load(&dir).unwrap();
+    let heads: Vec<_> = zoo.models.iter().filter(|m| m.head.is_some()).collect();
+    assert!(heads.len() >= 10, "{} heads shipped", heads.len());
+    assert!(heads.iter().all(|m| m.dir == heads[0].dir));
+    // The one-set networks and the heads never list one set twice.
+    let mut sets: Vec<&str> = zoo.models.iter().map(|m| m.set.as_str()).collect();
+    sets.dedup();
+    assert_eq!(sets.len(), zoo.models.len());
+
+    let (a, b) = (&heads[0].set, &heads[heads.len() - 1].set);
+    let models = zoo_models(&dir, &[a.clone(), b.clone()], Fpr::Five, DeviceKind::Cpu).unwrap();
+    assert!(models[0]
+        .predictor
+        .shares_network_with(&models[1].predictor));
+    assert!(
+        models[1].about.contains("multi-task"),
+        "{}",
+        models[1].about
+    );
+    let reg = Registry::scan(&default_root()).unwrap();
+    for (m, entry) in models.iter().zip([heads[0], heads[heads.len() - 1]]) {
+        let ds = reg.get(&m.name).unwrap().load(Default::default()).unwrap();
+        let (ds, split) = m.predictor.meta.protocol().apply(&ds);
+        assert_eq!(split.train.len(), entry.n_train, "{}", m.name);
+        let seqs: Vec<&[u8]> = split
+            .test
+            .iter()
+            .map(|&i| ds.records[i].seq.as_slice())
+            .collect();
+        let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+        let p = m.predictor.predict(&seqs).unwrap();
+        let auc = binary_metrics(&p, &labels, 0.5).unwrap().auc;
+        assert!(
+            (auc - entry.test_auc).abs() < 1e-6,
+            "{}: {auc} scored here, {} in the manifest",
+            m.name,
+            entry.test_auc
+        );
+    }
+}
+
+/// `zoo pack` of heads: the network is copied once, each head listed by its
+/// index, scores unchanged (F16 to F16 is exact); `--add` keeps the zoo's
+/// models and skips a set it has; adding a second copy of the network is
+/// refused by name, and so is a manifest listing a set twice.
+#[test]
+fn heads_pack_alone_or_added_to_a_zoo() {
+    let src = shipped_zoo();
+    let zoo = Zoo::load(&src).unwrap();
+    let head = zoo.models.iter().find(|m| m.head.is_some()).unwrap();
+    let own = zoo.models.iter().find(|m| m.head.is_none()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("packed");
+    ok(&[
+        "zoo",
+        "pack",
+        "--zoo",
+        s(&src),
+        "--rbp",
+        &own.set,
+        "--out",
+        s(&out),
+    ]);
+    let stdout = ok(&[
+        "zoo",
+        "pack",
+        "--zoo",
+        s(&src),
+        "--rbp",
+        &format!("{},{}", head.set, own.set),
+        "--out",
+        s(&out),
+        "--add",
+    ]);
+    assert!(
+        stdout.1.contains(&format!("kept {}", own.set)),
+        "{}",
+        stdout.1
+    );
+    assert!(stdout.0.contains("head "), "{}", stdout.0);
+    let packed = Zoo::load(&out).unwrap();
+    assert_eq!(packed.models.len(), 2);
+    let h = packed.get(&head.set).unwrap();
+    assert_eq!(h.head, head.head);
+    // Same F16 weights, same windows: the same scores (up to summation order).
+    assert!((h.test_auc - head.test_auc).abs() < 1e-9, "{h:?}\n{head:?}");
+    assert!((h.thresholds.fpr_05 - head.thresholds.fpr_05).abs() < 1e-6);
+    assert_eq!(
+        packed.get(&own.set).unwrap().dir,
+        Path::new("runs").join(&own.set)
+    );
+    let shipped_weights = std::fs::metadata(src.join(&head.dir).join("best.safetensors")).unwrap();
+    let weights = std::fs::metadata(out.join(&h.dir).join("best.safetensors")).unwrap();
+    assert_eq!(weights.len(), shipped_weights.len());
+
+    // A second head of the same network may not bring a second copy.
+    let other = zoo
+        .models
+        .iter()
+        .find(|m| m.head.is_some() && m.set != head.set)
+        .unwrap();
+    let err = fails(&[
+        "zoo",
+        "pack",
+        "--zoo",
+        s(&src),
+        "--rbp",
+        &other.set,
+        "--out",
+        s(&out),
+        "--add",
+    ]);
+    assert!(
+        err.contains("already reads the network") && err.contains(&head.set),
+        "{err}"
+    );
+
+    // A manifest naming a set twice.
+    let mut twice = packed.clone();
+    twice.models.push(twice.models[0].clone());
+    twice.save(&out).unwrap();
+    let err = fails(&["zoo", "list", "--zoo", s(&out)]);
+    assert!(err.contains("lists two models of"), "{err}");
 }

@@ -106,12 +106,18 @@ pub struct ZooPackArgs {
     /// These sets (default: chosen on validation, see --budget-mb).
     #[arg(long = "rbp", value_delimiter = ',')]
     sets: Vec<String>,
-    /// Size budget of the chosen models, MB.
+    /// Size budget of the chosen models, MB (with --add: of the whole zoo,
+    /// the models already there included). The heads of a multi-task
+    /// network share one file, counted once.
     #[arg(long, default_value_t = 22.0)]
     budget_mb: f64,
     /// Where the packed zoo goes.
     #[arg(long, default_value = circssnn::zoo::SHIPPED_ZOO)]
     out: PathBuf,
+    /// Add to the zoo already in --out: keep its models, and skip the sets
+    /// it already has a model of.
+    #[arg(long)]
+    add: bool,
 }
 
 #[derive(Debug, Args)]
@@ -198,20 +204,39 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
         }
         ZooCommand::Pack(a) => {
             let reg = Registry::scan(&common.data_dir)?;
+            let existing = if a.add && a.out.join(circssnn::zoo::MANIFEST).is_file() {
+                Some(Zoo::load(&a.out)?)
+            } else {
+                None
+            };
             let sets = if a.sets.is_empty() {
                 let rows = circssnn::train::results::read_rows(&a.zoo.join("results.csv"))?;
-                let budget = (a.budget_mb * 1e6) as u64;
-                circssnn::zoo::choose(&Zoo::load(&a.zoo)?, &rows, budget)
+                let mut from = Zoo::load(&a.zoo)?;
+                let mut budget = (a.budget_mb * 1e6) as u64;
+                if let Some(have) = &existing {
+                    from.models.retain(|m| have.get(&m.set).is_none());
+                    budget = budget.saturating_sub(circssnn::zoo::zoo_bytes(&a.out, have));
+                }
+                circssnn::zoo::choose(&from, &a.zoo, &rows, budget)
             } else {
                 a.sets
             };
             if sets.is_empty() {
                 anyhow::bail!(
-                    "no model of {} beats the baseline on validation: nothing to pack",
-                    a.zoo.display()
+                    "no model of {} beats the baseline on validation{}: nothing to pack",
+                    a.zoo.display(),
+                    if existing.is_some() {
+                        " (among the sets the zoo in --out has no model of), within the budget"
+                    } else {
+                        ""
+                    }
                 );
             }
-            let zoo = circssnn::zoo::pack(&reg, &a.zoo, &sets, &a.out, true)?;
+            let opts = circssnn::zoo::PackOptions {
+                add: a.add,
+                progress: true,
+            };
+            let zoo = circssnn::zoo::pack(&reg, &a.zoo, &sets, &a.out, opts)?;
             print(&zoo);
             Ok(())
         }
@@ -310,13 +335,20 @@ fn multi(common: &Common, a: ZooMultiArgs) -> Result<()> {
 
 fn print(zoo: &Zoo) {
     println!(
-        "{:<28} {:<15} {:<9} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "set", "views", "negatives", "n_train", "testAUC", "baseline", "thr@5%", "thr@1%"
+        "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "set", "model", "views", "negatives", "n_train", "testAUC", "baseline", "thr@5%", "thr@1%"
     );
     for m in &zoo.models {
+        // Its own network, or a head of a multi-task network's folder.
+        let model = match m.head {
+            None => "own".to_string(),
+            Some(h) if m.dir == std::path::Path::new(".") => format!("head {h}"),
+            Some(h) => format!("head {h} of {}", m.dir.display()),
+        };
         println!(
-            "{:<28} {:<15} {:<9} {:>8} {:>8.4} {:>9.4} {:>9.4} {:>9.4}",
+            "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8.4} {:>9.4} {:>9.4} {:>9.4}",
             m.set,
+            model,
             m.views.names(),
             m.negatives.to_string(),
             m.n_train,

@@ -126,6 +126,10 @@ pub struct ScanModel {
     pub threshold: f64,
     /// Where the threshold came from.
     pub threshold_source: String,
+    /// What the model is and how well it did, for the report: its network
+    /// (own, or a head of a multi-task one), training windows, whole-test
+    /// AUC beside the 1–3-mer baseline's.
+    pub about: String,
 }
 
 /// Models of `zoo_dir` for `rbps` (empty or `all`: every model), with their
@@ -198,11 +202,19 @@ pub fn zoo_models(
                 Fpr::Five => (m.thresholds.fpr_05, "5%"),
                 Fpr::One => (m.thresholds.fpr_01, "1%"),
             };
+            let network = match m.head {
+                None => "its own network".to_string(),
+                Some(h) => format!("head {h} of the multi-task network {}", m.dir.display()),
+            };
             Ok(ScanModel {
                 name: m.set.clone(),
                 predictor,
                 threshold,
                 threshold_source: format!("{which} FPR on its validation part"),
+                about: format!(
+                    "{network}, {} training windows; whole-test AUC {:.3} (1–3-mer baseline {:.3})",
+                    m.n_train, m.test_auc, m.baseline_auc
+                ),
             })
         })
         .collect()
@@ -225,6 +237,7 @@ pub fn run_models(
                 predictor,
                 threshold,
                 threshold_source: "given (no zoo manifest)".into(),
+                about: format!("{} (no zoo manifest: not measured here)", d.display()),
             });
         }
     }

@@ -175,12 +175,12 @@ pub(super) fn html(
         },
         models.len()
     );
-    body.push_str("<table><tr><th>RBP</th><th>threshold</th><th>from</th></tr>");
+    body.push_str("<table><tr><th>RBP</th><th>threshold</th><th>from</th><th>model</th></tr>");
     for m in models {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
-            m.name, m.threshold, m.threshold_source
+            "<tr><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td></tr>",
+            m.name, m.threshold, m.threshold_source, m.about
         );
     }
     body.push_str("</table>");

@@ -99,7 +99,16 @@ impl Zoo {
                 zoo.format
             )));
         }
-        for m in &zoo.models {
+        for (i, m) in zoo.models.iter().enumerate() {
+            if zoo.models[..i]
+                .iter()
+                .any(|o| o.set.eq_ignore_ascii_case(&m.set))
+            {
+                return Err(bad(format!(
+                    "lists two models of {}; a zoo has one model per set (remove one entry)",
+                    m.set
+                )));
+            }
             if !dir.join(&m.dir).join("best.json").is_file() {
                 return Err(bad(format!(
                     "model {} is missing: no {}",

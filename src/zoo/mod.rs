@@ -31,7 +31,8 @@ pub use multi::{
     MultiZooConfig, MultiZooRun,
 };
 pub use pack::{
-    choose, default_zoo, pack, shipped_zoo, PACKED_MODEL_BYTES, SHIPPED_ZOO, TRAINED_ZOO,
+    choose, default_zoo, pack, shipped_zoo, zoo_bytes, PackOptions, PACKED_MODEL_BYTES,
+    SHIPPED_ZOO, TRAINED_ZOO,
 };
 pub use recipe::zoo_recipe;
 

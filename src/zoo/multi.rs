@@ -209,7 +209,7 @@ pub fn train_multi(
         serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)
     })
     .map_err(|e| io(&json, e))?;
-    manifest(reg, out, &rows, &report, &cfg.train)?.save(out)?;
+    manifest(reg, out, &rows, &report, cfg)?.save(out)?;
     Ok(MultiZooRun {
         report,
         rows,
@@ -225,8 +225,10 @@ fn manifest(
     out: &Path,
     rows: &[RunRow],
     report: &MultiReport,
-    cfg: &MultiConfig,
+    zoo_cfg: &MultiZooConfig,
 ) -> Result<Zoo, ZooError> {
+    let cfg = &zoo_cfg.train;
+    let p = &zoo_cfg.protocol;
     let heads = Predictor::load_heads(out, &DescriptorModels::default(), DeviceKind::Cpu)?;
     let mut models = Vec::with_capacity(heads.len());
     for (h, p) in heads.iter().enumerate() {
@@ -256,8 +258,15 @@ fn manifest(
     Ok(Zoo {
         format: FORMAT.into(),
         recipe: format!(
-            "multi-task, one head per set; {}; sets drawn with probability proportional to \
-             n^{}; weight decay {:?}{}",
+            "multi-task, one head per set, {} split (seed {}), {} negatives, {}; {}; sets drawn \
+             with probability proportional to n^{}; weight decay {:?}{}",
+            p.split,
+            p.split_seed,
+            p.negatives,
+            p.max_per_set
+                .map_or("every window".to_string(), |n| format!(
+                    "about {n} windows per set"
+                )),
             super::recipe::DESCRIPTION,
             cfg.alpha,
             cfg.decay,
