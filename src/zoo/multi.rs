@@ -228,7 +228,7 @@ fn manifest(
     zoo_cfg: &MultiZooConfig,
 ) -> Result<Zoo, ZooError> {
     let cfg = &zoo_cfg.train;
-    let p = &zoo_cfg.protocol;
+    let protocol = &zoo_cfg.protocol;
     let heads = Predictor::load_heads(out, &DescriptorModels::default(), DeviceKind::Cpu)?;
     let mut models = Vec::with_capacity(heads.len());
     for (h, p) in heads.iter().enumerate() {
@@ -260,10 +260,11 @@ fn manifest(
         recipe: format!(
             "multi-task, one head per set, {} split (seed {}), {} negatives, {}; {}; sets drawn \
              with probability proportional to n^{}; weight decay {:?}{}",
-            p.split,
-            p.split_seed,
-            p.negatives,
-            p.max_per_set
+            protocol.split,
+            protocol.split_seed,
+            protocol.negatives,
+            protocol
+                .max_per_set
                 .map_or("every window".to_string(), |n| format!(
                     "about {n} windows per set"
                 )),
