@@ -72,7 +72,7 @@ pub fn run(common: &Common, a: ScanArgs) -> Result<()> {
     };
     let s = scan(&a.input, &models, &cfg, &a.out)?;
     eprintln!(
-        "{} transcripts ({} empty, skipped), {} windows x {} models, {} peaks in {:.1} s ({:.0} windows/s per model); \
+        "{} transcripts ({} empty, skipped), {} windows x {} models, {} peaks in {:.1} s ({:.0} windows/s, each scored by every model); \
          windows.tsv, peaks.bed, <rbp>.bedGraph, report.html in {}",
         s.records,
         s.empty,
