@@ -180,24 +180,7 @@ pub fn zoo_models(
                 })?;
                 loaded.insert(dir.clone(), heads);
             }
-            let heads = &loaded[&dir];
-            let predictor = match m.head {
-                None => heads[0].clone(),
-                Some(h) => heads
-                    .get(h)
-                    .filter(|p| p.meta.set == m.set)
-                    .cloned()
-                    .ok_or_else(|| {
-                        ScanError::Models(format!(
-                            "zoo model {} names head {h} of {}, which holds {} heads ({}): the \
-                             manifest does not match the network",
-                            m.set,
-                            dir.display(),
-                            heads.len(),
-                            heads[0].meta.heads.join(", ")
-                        ))
-                    })?,
-            };
+            let predictor = m.pick(&loaded[&dir], &dir).map_err(ScanError::Models)?;
             let (threshold, which) = match fpr {
                 Fpr::Five => (m.thresholds.fpr_05, "5%"),
                 Fpr::One => (m.thresholds.fpr_01, "1%"),

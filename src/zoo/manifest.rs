@@ -66,6 +66,31 @@ pub struct ZooEntry {
     pub head: Option<usize>,
 }
 
+impl ZooEntry {
+    /// This model's predictor among `heads`, the network in `dir` as
+    /// [`Predictor::load_heads`] gives it: the network itself for a one-set
+    /// model, else the head it names, which must be its set's head.
+    pub fn pick(&self, heads: &[Predictor], dir: &Path) -> Result<Predictor, String> {
+        let Some(h) = self.head else {
+            return Ok(heads[0].clone());
+        };
+        heads
+            .get(h)
+            .filter(|p| p.meta.set == self.set)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "zoo model {} names head {h} of {}, which holds {} heads ({}): the manifest \
+                     does not match the network",
+                    self.set,
+                    dir.display(),
+                    heads.len(),
+                    heads[0].meta.heads.join(", ")
+                )
+            })
+    }
+}
+
 /// A zoo folder's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Zoo {

@@ -158,7 +158,6 @@ pub fn pack(
     let mut models = existing
         .as_ref()
         .map_or_else(Vec::new, |z| z.models.clone());
-    let kept = models.len();
     // Multi-task networks copied so far: source folder -> (packed folder,
     // one predictor per head).
     let mut networks: Vec<(PathBuf, PathBuf, Vec<Predictor>)> = Vec::new();
@@ -167,7 +166,7 @@ pub fn pack(
         let m = zoo
             .get(set)
             .ok_or_else(|| bad(from.join(super::MANIFEST), format!("has no model of {set}")))?;
-        if let Some(have) = models[..kept].iter().find(|k| k.set == m.set) {
+        if let Some(have) = existing.as_ref().and_then(|z| z.get(&m.set)) {
             if opts.progress {
                 eprintln!(
                     "kept {}: {} already has a model of it ({}, test AUC {:.4})",
@@ -202,11 +201,14 @@ pub fn pack(
                 )?;
                 (dir, p)
             }
-            Some(h) => {
+            Some(_) => {
                 if !networks.iter().any(|(s, ..)| s == &src) {
                     let suite = load_meta(&src, "best")?.set;
                     let dir = PathBuf::from("runs").join(format!("multi-{suite}"));
-                    if let Some(k) = models[..kept].iter().find(|k| k.dir == dir) {
+                    let reader = existing
+                        .as_ref()
+                        .and_then(|z| z.models.iter().find(|k| k.dir == dir));
+                    if let Some(k) = reader {
                         return Err(bad(
                             out.join(super::MANIFEST),
                             format!(
@@ -229,23 +231,10 @@ pub fn pack(
                     .iter()
                     .find(|(s, ..)| s == &src)
                     .expect("copied above");
-                let p = heads
-                    .get(h)
-                    .filter(|p| p.meta.set == m.set)
-                    .ok_or_else(|| {
-                        bad(
-                            from.join(super::MANIFEST),
-                            format!(
-                                "model {} names head {h}, but the network in {} has {} heads \
-                                 ({})",
-                                m.set,
-                                src.display(),
-                                heads.len(),
-                                heads[0].meta.heads.join(", ")
-                            ),
-                        )
-                    })?;
-                (dir.clone(), p.clone())
+                let p = m
+                    .pick(heads, &out.join(dir))
+                    .map_err(|e| bad(from.join(super::MANIFEST), e))?;
+                (dir.clone(), p)
             }
         };
         let got = measure(reg, &predictor, opts.progress)?;
