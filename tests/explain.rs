@@ -175,9 +175,11 @@ fn qki_model_points_at_the_qki_element() {
         .iter()
         .any(|r| r.k == 5 && r.rank <= 3 && r.matches_known == Some(true)));
     let files = write_motifs(dir.path(), &rows, &[("QKI".to_string(), found.clone())]).unwrap();
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
     let table = std::fs::read_to_string(dir.path().join("motifs.tsv")).unwrap();
     assert_eq!(table.lines().count(), rows.len() + 1);
+    let segments = std::fs::read_to_string(dir.path().join("QKI.segments.tsv")).unwrap();
+    assert_eq!(segments.lines().count(), 1 + found.windows.len());
     let pwm = std::fs::read_to_string(dir.path().join("QKI.pwm.tsv")).unwrap();
     assert_eq!(pwm.lines().count(), 1 + found.pwm.len());
     assert!(std::fs::read_to_string(dir.path().join("QKI.logo.svg"))
@@ -320,6 +322,32 @@ fn explain_and_motifs_run_from_the_command_line() {
     ]);
     assert!(err.contains("importance by Gradient"), "{err}");
     assert!(g.join("QKI.logo.svg").is_file());
+    // Beside the model's k-mers, plain counting of the set's positives
+    // against its negatives: QKI's ACUAA is first there too.
+    let tsv = std::fs::read_to_string(g.join("motifs.tsv")).unwrap();
+    assert!(
+        tsv.lines()
+            .any(|l| l.starts_with("QKI\tcounting\t5\t1\tACUAA\t")),
+        "{tsv}"
+    );
+
+    // A head of the shipped multi-task network is explained like a network
+    // of its own (gradient x input of its head).
+    let h = dir.path().join("motifs-head");
+    let (table, _) = ok(&[
+        "motifs",
+        "--rbp",
+        "AUF1",
+        "--importance",
+        "gradient",
+        "--windows",
+        "20",
+        "--out",
+        s(&h),
+        "--quiet",
+    ]);
+    assert!(table.contains("AUF1"), "{table}");
+    assert!(h.join("AUF1.segments.tsv").is_file());
 
     // Bad settings and bad input fail with the reason.
     let e = fails(&[

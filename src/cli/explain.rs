@@ -130,6 +130,10 @@ pub struct MotifsArgs {
     /// Seed of the shuffles.
     #[arg(long, default_value_t = MotifConfig::default().seed)]
     seed: u64,
+    /// Pass over a window that shares an exact stretch of this many nt
+    /// with a better-scoring one (repeat copies counted once; 0: keep all).
+    #[arg(long, default_value_t = MotifConfig::default().distinct)]
+    distinct: usize,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -144,6 +148,7 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
         k_max: a.k_max,
         shuffles: a.shuffles,
         seed: a.seed,
+        distinct: a.distinct,
         ..Default::default()
     };
     cfg.check()?;
@@ -157,11 +162,16 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
         .collect();
     let files = write_motifs(&a.out, &rows, &found)?;
     println!(
-        "{:<9} {:<28} {:<12} known motif",
-        "RBP", "top 5-mers", "best k-mer"
+        "{:<9} {:<20} {:<10} {:<20} known motif",
+        "RBP", "top 5-mers", "best k-mer", "counting's 5-mers"
     );
     for (rbp, m) in &found {
         let five: Vec<&str> = m.top(5, 3).iter().map(|e| e.kmer.as_str()).collect();
+        let counted: Vec<&str> = m
+            .top_counted(5, 3)
+            .iter()
+            .map(|e| e.kmer.as_str())
+            .collect();
         let best = m.kmers.first().map_or("-", |e| e.kmer.as_str());
         let known = circssnn::explain::known_motif(rbp).map_or(String::new(), |k| {
             let hit = five.iter().any(|x| k.matches(x));
@@ -175,7 +185,11 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
                 }
             )
         });
-        println!("{rbp:<9} {:<28} {best:<12} {known}", five.join(" "));
+        println!(
+            "{rbp:<9} {:<20} {best:<10} {:<20} {known}",
+            five.join(" "),
+            counted.join(" ")
+        );
     }
     eprintln!(
         "{} RBPs, {} windows each, importance by {:?}, in {:.1} s; {} files in {}",

@@ -36,8 +36,9 @@ pub use agreement::{agreement, pearson, spearman, Agreement, TOP_POSITIONS};
 pub use ism::{mutagenesis, track_logo_columns, Mutagenesis, BASES, WINDOWS_PER_CALL};
 pub use known::{known_motif, KnownMotif, KNOWN_MOTIFS};
 pub use motifs::{
-    binomial_upper_tail, enriched_kmers, find_motifs, find_motifs_by_gradient, important_segment,
-    information_columns, weight_matrix, Importance, KmerEnrichment, MotifConfig, Motifs,
+    binomial_upper_tail, counted_kmers, enriched_kmers, find_motifs, find_motifs_by_gradient,
+    important_segment, information_columns, weight_matrix, Importance, KmerEnrichment, MotifConfig,
+    Motifs,
 };
 pub use output::{motif_rows, write_explanations, write_motifs, Explained, MotifRow};
 
@@ -93,6 +94,18 @@ pub fn test_positives(reg: &Registry, predictor: &Predictor) -> Result<Vec<Vec<u
         .filter(|&&i| ds.labels[i] == 1)
         .map(|&i| ds.records[i].seq.clone())
         .collect())
+}
+
+/// The positive and negative windows of the whole set `predictor` was
+/// trained on (no split: plain counting involves no model).
+fn set_windows(reg: &Registry, predictor: &Predictor) -> Result<[Vec<Vec<u8>>; 2], ExplainError> {
+    let ds = reg.get(&predictor.meta.set)?.load(Default::default())?;
+    let mut out = [Vec::new(), Vec::new()];
+    for (r, &l) in ds.records.iter().zip(&ds.labels) {
+        out[usize::from(l == 1)].push(r.seq.clone());
+    }
+    let [neg, pos] = out;
+    Ok([pos, neg])
 }
 
 /// A progress bar over `len` windows on stderr, or a hidden one.
@@ -186,7 +199,8 @@ pub fn explained_agreement(items: &[Explained]) -> Vec<ModelAgreement> {
 }
 
 /// Motifs of every model from the test-part positives of its own set, with
-/// importance as `cfg.importance` says.
+/// importance as `cfg.importance` says, and beside them the same set's
+/// k-mers by plain counting ([`Motifs::counted`]).
 pub fn zoo_motifs(
     reg: &Registry,
     models: &[ScanModel],
@@ -213,6 +227,14 @@ pub fn zoo_motifs(
                 find_motifs_by_gradient(&refs, |w| p.predict(w), |w| p.gradient_x_input(w), cfg)?
             }
         };
+        let mut found = found;
+        let [pos, neg] = set_windows(reg, p)?;
+        let (p_refs, n_refs): (Vec<&[u8]>, Vec<&[u8]>) = (
+            pos.iter().map(Vec::as_slice).collect(),
+            neg.iter().map(Vec::as_slice).collect(),
+        );
+        found.counted = counted_kmers(&p_refs, &n_refs, cfg.k_min..=cfg.k_max);
+        found.counted_positives = pos.len();
         bar.set_position(base + cfg.windows as u64);
         out.push((m.name.clone(), found));
     }

@@ -49,6 +49,15 @@ pub struct MotifConfig {
     pub flank: usize,
     /// Seed of the shuffles.
     pub seed: u64,
+    /// A window that shares an exact stretch of this many nt with a
+    /// better-scoring window already chosen is passed over, so a repeated
+    /// element is counted once, not once per copy (0: every window counts).
+    /// Motif finders purge such redundancy the same way (MEME's `purge`,
+    /// HOMER's duplicate removal). Why it matters here: HNRNPC's 200 best
+    /// test positives are mostly copies of one 32-nt element (236 copies in
+    /// its positives), whose k-mers then fill the table. Two random 101-nt
+    /// windows share some 20-mer with probability ~82² / 4²⁰ ≈ 6e-9.
+    pub distinct: usize,
 }
 
 impl Default for MotifConfig {
@@ -62,6 +71,7 @@ impl Default for MotifConfig {
             shuffles: 20,
             flank: 2,
             seed: 7,
+            distinct: 0,
         }
     }
 }
@@ -118,9 +128,10 @@ pub fn important_segment<'a>(seq: &'a [u8], importance: &[f64], width: usize) ->
 pub struct KmerEnrichment {
     /// The k-mer (`A C G U`).
     pub kmer: String,
-    /// Segments that hold it.
+    /// Segments that hold it (for [`counted_kmers`]: positives).
     pub segments: usize,
-    /// Shuffled segments that hold it (of `segments_total * shuffles`).
+    /// Shuffled segments that hold it, of `segments_total * shuffles` (for
+    /// [`counted_kmers`]: negatives).
     pub background: usize,
     /// Share in the segments over share in the shuffled ones (both with a
     /// pseudocount of 1/2).
@@ -141,16 +152,37 @@ pub fn enriched_kmers(segments: &[&[u8]], cfg: &MotifConfig) -> Vec<KmerEnrichme
                 .collect::<Vec<_>>()
         })
         .collect();
-    let (n_fg, n_bg) = (segments.len(), shuffled.len());
+    let background: Vec<&[u8]> = shuffled.iter().map(Vec::as_slice).collect();
+    ranked(segments, &background, cfg.k_min..=cfg.k_max)
+}
+
+/// k-mers of every length in `ks` by plain counting, no model: in how many
+/// `positives` each occurs against how many `negatives` (once per window),
+/// most significant first. The contrast to [`enriched_kmers`] of a model's
+/// important segments: here a k-mer ranks high whenever the negatives lack
+/// it, whether or not the protein reads it (with the shared negative pool of
+/// the circRNA sets, `CGACG` tops HUR's and IGF2BP1's lists).
+pub fn counted_kmers(
+    positives: &[&[u8]],
+    negatives: &[&[u8]],
+    ks: std::ops::RangeInclusive<usize>,
+) -> Vec<KmerEnrichment> {
+    ranked(positives, negatives, ks)
+}
+
+/// k-mers held by at least two of `fg`, with their share there over their
+/// share in `bg` and the binomial p-value of so many at `bg`'s share.
+fn ranked(fg: &[&[u8]], bg: &[&[u8]], ks: std::ops::RangeInclusive<usize>) -> Vec<KmerEnrichment> {
+    let (n_fg, n_bg) = (fg.len(), bg.len());
     let mut out = Vec::new();
-    for k in cfg.k_min..=cfg.k_max {
-        let fg = presence(segments.iter().copied(), k);
-        let bg = presence(shuffled.iter().map(Vec::as_slice), k);
-        for (kmer, &a) in &fg {
+    for k in ks {
+        let in_fg = presence(fg.iter().copied(), k);
+        let in_bg = presence(bg.iter().copied(), k);
+        for (kmer, &a) in &in_fg {
             if a < 2 {
                 continue;
             }
-            let b = bg.get(kmer).copied().unwrap_or(0);
+            let b = in_bg.get(kmer).copied().unwrap_or(0);
             let p_bg = (b as f64 + 0.5) / (n_bg as f64 + 1.0);
             let p_fg = (a as f64 + 0.5) / (n_fg as f64 + 1.0);
             out.push(KmerEnrichment {
@@ -275,17 +307,28 @@ pub struct Motifs {
     pub kmers: Vec<KmerEnrichment>,
     /// Weight matrix around the most significant k-mer (empty if none).
     pub pwm: Vec<[f64; 4]>,
+    /// The contrast: k-mers of the model's whole set by plain counting,
+    /// positives against its negatives, no model ([`counted_kmers`]; filled
+    /// by [`super::zoo_motifs`], empty otherwise).
+    pub counted: Vec<KmerEnrichment>,
+    /// The positives [`counted`](Self::counted) counted in.
+    pub counted_positives: usize,
 }
 
 impl Motifs {
     /// The `n` most significant k-mers of length `k`.
     pub fn top(&self, k: usize, n: usize) -> Vec<&KmerEnrichment> {
-        self.kmers
-            .iter()
-            .filter(|e| e.kmer.len() == k)
-            .take(n)
-            .collect()
+        top_of(&self.kmers, k, n)
     }
+
+    /// The `n` most significant k-mers of length `k` by plain counting.
+    pub fn top_counted(&self, k: usize, n: usize) -> Vec<&KmerEnrichment> {
+        top_of(&self.counted, k, n)
+    }
+}
+
+fn top_of(kmers: &[KmerEnrichment], k: usize, n: usize) -> Vec<&KmerEnrichment> {
+    kmers.iter().filter(|e| e.kmer.len() == k).take(n).collect()
 }
 
 /// Motifs of one model by in-silico mutagenesis: score `positives`, explain
@@ -308,7 +351,7 @@ where
             "find_motifs computes importance by mutagenesis; use find_motifs_by_gradient".into(),
         ));
     }
-    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows)?;
+    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows, cfg.distinct)?;
     let refs: Vec<&[u8]> = chosen.iter().map(Vec::as_slice).collect();
     let maps = super::mutagenesis(&refs, &mut score, after_call)?;
     let importance = maps.iter().map(Mutagenesis::importance).collect();
@@ -328,7 +371,7 @@ where
     ExplainError: From<E>,
 {
     cfg.check()?;
-    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows)?;
+    let (chosen, p_bound) = best_windows(positives, &mut score, cfg.windows, cfg.distinct)?;
     let refs: Vec<&[u8]> = chosen.iter().map(Vec::as_slice).collect();
     let importance = gradient(&refs)?
         .iter()
@@ -337,17 +380,36 @@ where
     Ok(assemble(chosen, p_bound, importance, Vec::new(), cfg))
 }
 
-/// The `n` highest-scoring windows, best first (ties by input order), and their scores.
+/// The `n` highest-scoring windows, best first (ties by input order), and
+/// their scores; with `distinct > 0`, a window sharing a `distinct`-nt
+/// stretch with one chosen before it is passed over.
 #[allow(clippy::type_complexity)]
 fn best_windows<E>(
     positives: &[&[u8]],
     score: &mut impl FnMut(&[&[u8]]) -> Result<Vec<f64>, E>,
     n: usize,
+    distinct: usize,
 ) -> Result<(Vec<Vec<u8>>, Vec<f64>), E> {
     let probs = score(positives)?;
     let mut order: Vec<usize> = (0..positives.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
-    order.truncate(n);
+    if distinct == 0 {
+        order.truncate(n);
+    } else {
+        let mut seen: std::collections::HashSet<&[u8]> = Default::default();
+        let mut kept = Vec::with_capacity(n);
+        for i in order {
+            if kept.len() == n {
+                break;
+            }
+            let w = positives[i];
+            if !w.windows(distinct).any(|s| seen.contains(s)) {
+                seen.extend(w.windows(distinct));
+                kept.push(i);
+            }
+        }
+        order = kept;
+    }
     Ok((
         order.iter().map(|&i| positives[i].to_vec()).collect(),
         order.iter().map(|&i| probs[i]).collect(),
@@ -384,6 +446,8 @@ fn assemble(
         segments,
         kmers,
         pwm,
+        counted: Vec::new(),
+        counted_positives: 0,
     }
 }
 
@@ -469,6 +533,68 @@ mod tests {
         let refs: Vec<&[u8]> = segs.iter().map(Vec::as_slice).collect();
         let kmers = enriched_kmers(&refs, &MotifConfig::default());
         assert!(kmers.iter().all(|e| e.p_value > 1e-4), "{:?}", &kmers[..3]);
+    }
+
+    #[test]
+    fn counting_ranks_what_the_negatives_lack_and_one_copy_counts_once() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        // 200 positives, half with CGACG; 200 negatives without it.
+        let with = |plant: bool, rng: &mut ChaCha8Rng| {
+            let mut s = random_seq(rng, 101);
+            while s.windows(5).any(|w| w == b"CGACG") {
+                s = random_seq(rng, 101);
+            }
+            if plant {
+                let at = rng.gen_range(0..=96);
+                s[at..at + 5].copy_from_slice(b"CGACG");
+            }
+            s
+        };
+        let pos: Vec<Vec<u8>> = (0..200).map(|i| with(i % 2 == 0, &mut rng)).collect();
+        let neg: Vec<Vec<u8>> = (0..200).map(|_| with(false, &mut rng)).collect();
+        let (p, n): (Vec<&[u8]>, Vec<&[u8]>) = (
+            pos.iter().map(Vec::as_slice).collect(),
+            neg.iter().map(Vec::as_slice).collect(),
+        );
+        let k = counted_kmers(&p, &n, 5..=5);
+        assert_eq!(
+            (k[0].kmer.as_str(), k[0].segments, k[0].background),
+            ("CGACG", 100, 0)
+        );
+        // Next come the k-mers that overlap the planted one with a flanking
+        // base (GACGA: 45 positives), far behind; no other is significant.
+        assert!(
+            k[0].p_value < 1e-100 && k[1].p_value > 1e-30,
+            "{:?}",
+            &k[..2]
+        );
+        let unrelated = k.iter().filter(|e| {
+            !(1..5).any(|o| {
+                e.kmer.as_bytes()[o..] == b"CGACG"[..5 - o]
+                    || e.kmer.as_bytes()[..5 - o] == b"CGACG"[o..]
+            })
+        });
+        assert!(
+            unrelated.clone().all(|e| e.p_value > 1e-4),
+            "{:?}",
+            unrelated.take(2).collect::<Vec<_>>()
+        );
+
+        // Ten copies of one window score best: with `distinct`, one is kept.
+        let mut wins = vec![pos[0].clone(); 10];
+        wins.extend(pos[1..40].iter().cloned());
+        let refs: Vec<&[u8]> = wins.iter().map(Vec::as_slice).collect();
+        let mut score = |ws: &[&[u8]]| -> Result<Vec<f64>, std::convert::Infallible> {
+            Ok(ws
+                .iter()
+                .map(|w| if *w == p[0] { 0.99 } else { 0.5 })
+                .collect())
+        };
+        let (all, _) = best_windows(&refs, &mut score, 20, 0).unwrap();
+        assert_eq!(all.iter().filter(|w| **w == pos[0]).count(), 10);
+        let (once, probs) = best_windows(&refs, &mut score, 20, 20).unwrap();
+        assert_eq!(once.iter().filter(|w| **w == pos[0]).count(), 1);
+        assert_eq!((once.len(), probs[0]), (20, 0.99));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    information_columns, known_motif, ExplainError, Motifs, Mutagenesis, BASES, TOP_POSITIONS,
+    information_columns, known_motif, ExplainError, KmerEnrichment, Motifs, Mutagenesis, BASES,
+    TOP_POSITIONS,
 };
 use crate::output::{write_atomic, DirLock};
 use crate::plots::{save_html, sequence_logo, sequence_logo_svg};
@@ -160,17 +161,21 @@ pub fn write_explanations(
 pub struct MotifRow {
     /// RBP (set).
     pub rbp: String,
+    /// `importance`: in the model's important segments against their
+    /// shuffles; `counting`: in the set's positives against its negatives,
+    /// no model (the contrast).
+    pub method: &'static str,
     /// k-mer length.
     pub k: usize,
     /// Rank among the k-mers of this length (1 = most significant).
     pub rank: usize,
     /// The k-mer.
     pub kmer: String,
-    /// Important segments holding it.
+    /// Important segments holding it (counting: positives).
     pub segments: usize,
-    /// Of how many segments.
+    /// Of how many segments (counting: positives).
     pub of: usize,
-    /// Shuffled segments holding it.
+    /// Shuffled segments holding it (counting: negatives).
     pub background: usize,
     /// Enrichment over the shuffled segments.
     pub enrichment: f64,
@@ -182,25 +187,46 @@ pub struct MotifRow {
     pub matches_known: Option<bool>,
 }
 
-/// The `top` most significant k-mers of each length as table rows.
+/// The `top` most significant k-mers of each length as table rows: those
+/// of the model's importance, then those of plain counting (if computed).
 pub fn motif_rows(rbp: &str, found: &Motifs, top: usize) -> Vec<MotifRow> {
+    let mut rows = table_rows(rbp, "importance", &found.kmers, found.segments.len(), top);
+    rows.extend(table_rows(
+        rbp,
+        "counting",
+        &found.counted,
+        found.counted_positives,
+        top,
+    ));
+    rows
+}
+
+fn table_rows(
+    rbp: &str,
+    method: &'static str,
+    kmers: &[KmerEnrichment],
+    of: usize,
+    top: usize,
+) -> Vec<MotifRow> {
     let known = known_motif(rbp);
-    let mut ks: Vec<usize> = found.kmers.iter().map(|e| e.kmer.len()).collect();
+    let mut ks: Vec<usize> = kmers.iter().map(|e| e.kmer.len()).collect();
     ks.sort_unstable();
     ks.dedup();
     ks.into_iter()
         .flat_map(|k| {
-            found
-                .top(k, top)
-                .into_iter()
+            kmers
+                .iter()
+                .filter(move |e| e.kmer.len() == k)
+                .take(top)
                 .enumerate()
                 .map(move |(r, e)| MotifRow {
                     rbp: rbp.to_string(),
+                    method,
                     k,
                     rank: r + 1,
                     kmer: e.kmer.clone(),
                     segments: e.segments,
-                    of: found.segments.len(),
+                    of,
                     background: e.background,
                     enrichment: e.enrichment,
                     p_value: e.p_value,
@@ -211,8 +237,9 @@ pub fn motif_rows(rbp: &str, found: &Motifs, top: usize) -> Vec<MotifRow> {
         .collect()
 }
 
-/// Write the motif table `motifs.tsv` and, per RBP, its weight matrix
-/// (`<rbp>.pwm.tsv`, base frequencies) and logo (`<rbp>.logo.html` and
+/// Write the motif table `motifs.tsv` and, per RBP, the windows explained
+/// with their important segments (`<rbp>.segments.tsv`, 1-based start), its
+/// weight matrix (`<rbp>.pwm.tsv`, base frequencies) and logo (`<rbp>.logo.html` and
 /// `.svg`, in bits) into `out`. Returns the files written.
 pub fn write_motifs(
     out: &Path,
@@ -223,13 +250,13 @@ pub fn write_motifs(
     let _lock = DirLock::acquire(out)?;
     let table = out.join("motifs.tsv");
     write_atomic(&table, |w| {
-        writeln!(w, "rbp\tk\trank\tkmer\tsegments\tof\tbackground\tenrichment\tp_value\tknown_motif\tmatches_known")?;
+        writeln!(w, "rbp\tmethod\tk\trank\tkmer\tsegments\tof\tbackground\tenrichment\tp_value\tknown_motif\tmatches_known")?;
         for r in rows {
             let matches = r.matches_known.map_or(String::new(), |m| m.to_string());
             writeln!(
                 w,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3e}\t{}\t{matches}",
-                r.rbp, r.k, r.rank, r.kmer, r.segments, r.of, r.background, r.enrichment, r.p_value, r.known_motif
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3e}\t{}\t{matches}",
+                r.rbp, r.method, r.k, r.rank, r.kmer, r.segments, r.of, r.background, r.enrichment, r.p_value, r.known_motif
             )?;
         }
         Ok(())
@@ -237,10 +264,35 @@ pub fn write_motifs(
     .map_err(io(&table))?;
     let mut written = vec![table];
     for (rbp, m) in found {
+        let stem = file_stem(rbp);
+        // The windows explained and the segment cut from each: what the
+        // table counted, for a reader to check against the sequences.
+        let seg_path = out.join(format!("{stem}.segments.tsv"));
+        write_atomic(&seg_path, |w| {
+            writeln!(w, "rank	p_bound	start	segment	window")?;
+            for (i, ((win, p), (start, seg))) in m
+                .windows
+                .iter()
+                .zip(&m.p_bound)
+                .zip(&m.segments)
+                .enumerate()
+            {
+                writeln!(
+                    w,
+                    "{}	{p:.6}	{}	{}	{}",
+                    i + 1,
+                    start + 1,
+                    String::from_utf8_lossy(seg),
+                    String::from_utf8_lossy(win)
+                )?;
+            }
+            Ok(())
+        })
+        .map_err(io(&seg_path))?;
+        written.push(seg_path);
         let Some(best) = m.kmers.first() else {
             continue;
         };
-        let stem = file_stem(rbp);
         let pwm_path = out.join(format!("{stem}.pwm.tsv"));
         write_atomic(&pwm_path, |w| {
             writeln!(

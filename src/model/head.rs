@@ -110,6 +110,9 @@ pub trait Heads<D: Device<Elem>>:
     /// (`batch x COUNT` values, row-major): the softmax of each head's two
     /// logits, second class.
     fn bound_probs(logits: Self::Logits<NoneTape>) -> Vec<f64>;
+    /// Head `r` alone (`r < COUNT`), for what is asked of one RBP's output:
+    /// its gradient with respect to the input, say.
+    fn one(&self, r: usize) -> Option<&Head<Elem, D>>;
 }
 
 impl<D: Device<Elem>> Heads<D> for Head<Elem, D> {
@@ -121,6 +124,9 @@ impl<D: Device<Elem>> Heads<D> for Head<Elem, D> {
     fn bound_probs(logits: Logits<D, NoneTape>) -> Vec<f64> {
         let p = logits.softmax::<Axis<1>>().as_vec();
         p.chunks(2).map(|c| c[1] as f64).collect()
+    }
+    fn one(&self, r: usize) -> Option<&Head<Elem, D>> {
+        (r == 0).then_some(self)
     }
 }
 
@@ -155,5 +161,8 @@ impl<const RBPS: usize, D: Device<Elem>> Heads<D> for PerRbp<RBPS, Elem, D> {
         // Contiguous `batch x RBPS x 2`: pairs in window-major, head-minor order.
         let p = logits.softmax::<Axis<2>>().as_vec();
         p.chunks(2).map(|c| c[1] as f64).collect()
+    }
+    fn one(&self, r: usize) -> Option<&Head<Elem, D>> {
+        self.modules.get(r)
     }
 }

@@ -354,6 +354,19 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>
 }
 
 impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPTH, D> {
+    /// Gradient x input of the network's one head: see
+    /// [`gradient_x_input_of`](Self::gradient_x_input_of).
+    pub fn gradient_x_input(
+        &self,
+        batch: &ViewBatch<BERT, D>,
+    ) -> Result<Vec<[f64; POSITIONS]>, ViewMismatch> {
+        self.gradient_x_input_of(batch, 0)
+    }
+}
+
+impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>, H: Heads<D>>
+    CircSsnn<BERT, DEPTH, D, H>
+{
     /// Gradient x input, per window and position (evaluation mode): the
     /// derivative of the window's log-odds of binding (`logit_bound -
     /// logit_not_bound`) with respect to every descriptor value, times that
@@ -363,11 +376,22 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
     ///
     /// Windows do not interact in evaluation mode (BatchNorm uses its running
     /// statistics), so the gradient of the batch's summed log-odds is each
-    /// window's own.
-    pub fn gradient_x_input(
+    /// window's own. `head` picks the RBP of a multi-task network (0 for
+    /// the one-set network); only that head's log-odds is differentiated,
+    /// so the tape holds one head, not all of them.
+    ///
+    /// # Panics
+    /// If `head` is not below `H::COUNT`, as indexing would.
+    pub fn gradient_x_input_of(
         &self,
         batch: &ViewBatch<BERT, D>,
+        head: usize,
     ) -> Result<Vec<[f64; POSITIONS]>, ViewMismatch> {
+        let one = self
+            .params
+            .head
+            .one(head)
+            .unwrap_or_else(|| panic!("head {head} of a network with {} heads", H::COUNT));
         self.check_views(batch)?;
         let p = &self.params;
         // Each input gets its own tape; the sums below merge them into one.
@@ -381,7 +405,7 @@ impl<const BERT: usize, const DEPTH: usize, D: Device<Elem>> CircSsnn<BERT, DEPT
         if let Some(x) = &batch.bert {
             acc = add_view(acc, p.bert.forward_eval_traced(x.leaky_trace()));
         }
-        let logits = self.trunk(self.fuse(acc), false);
+        let logits = one.forward(self.blocks(self.fuse(acc), 0.0), 0.0);
         let shape = *logits.shape();
         let log_odds = logits
             .device()

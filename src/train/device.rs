@@ -64,12 +64,6 @@ pub enum Unsupported {
          suite (37 circular or 31 linear sets)"
     )]
     Heads(usize),
-    /// An operation of one-set networks asked of a multi-task one.
-    #[error(
-        "{0} is computed for one-set networks only; a multi-task head is explained by in-silico \
-         mutagenesis (`circssnn motifs --importance ism`, `explain::mutagenesis`)"
-    )]
-    MultiTask(&'static str),
 }
 
 /// Run `$body` with `$D` bound to the dfdx device type chosen by `$kind`

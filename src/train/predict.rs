@@ -26,7 +26,7 @@ use crate::eval::{binary_metrics, BinaryMetrics};
 use crate::features::learned::{DescriptorModels, Learned};
 use crate::features::Descriptor;
 use crate::model::head::Head;
-use crate::model::{CircSsnn, CircSsnnMulti, Heads, PerRbp, ViewBatch, POSITIONS};
+use crate::model::{CircSsnn, Heads, PerRbp, ViewBatch, POSITIONS};
 use crate::nn::Elem;
 use crate::{with_bert_shape, with_depth, with_device};
 
@@ -65,53 +65,13 @@ trait Scorer {
     fn encode(&self, key: &ViewKey, seqs: &[&[u8]]) -> Vec<f32>;
     /// `n x heads()` probabilities, window by window.
     fn score_views(&self, n: usize, views: &EncodedViews) -> Result<Vec<f64>, TrainError>;
-    fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
+    /// Gradient x input of head `head`'s log-odds.
+    fn gradient_x_input(
+        &self,
+        seqs: &[&[u8]],
+        head: usize,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
     fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
-}
-
-/// What [`Scorer::gradient_x_input`] and [`Scorer::attention_on_positions`]
-/// need from a network: defined for the one-set network, refused with a
-/// clear error for the multi-task one.
-trait PerPosition<const B: usize, Dev: Device<Elem>> {
-    fn gradient_x_input(
-        &self,
-        batch: &ViewBatch<B, Dev>,
-    ) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
-    fn attention_on_positions(
-        &self,
-        batch: &ViewBatch<B, Dev>,
-    ) -> Result<Vec<[f64; POSITIONS]>, TrainError>;
-}
-
-impl<const B: usize, const DEPTH: usize, Dev: Device<Elem>> PerPosition<B, Dev>
-    for CircSsnn<B, DEPTH, Dev>
-{
-    fn gradient_x_input(
-        &self,
-        batch: &ViewBatch<B, Dev>,
-    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        Ok(CircSsnn::gradient_x_input(self, batch)?)
-    }
-    fn attention_on_positions(
-        &self,
-        batch: &ViewBatch<B, Dev>,
-    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        Ok(CircSsnn::attention_on_positions(self, batch)?)
-    }
-}
-
-impl<const B: usize, const DEPTH: usize, const RBPS: usize, Dev: Device<Elem>> PerPosition<B, Dev>
-    for CircSsnnMulti<B, DEPTH, RBPS, Dev>
-{
-    fn gradient_x_input(&self, _: &ViewBatch<B, Dev>) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        Err(Unsupported::MultiTask("gradient x input").into())
-    }
-    fn attention_on_positions(
-        &self,
-        _: &ViewBatch<B, Dev>,
-    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        Err(Unsupported::MultiTask("the attention projected on positions").into())
-    }
 }
 
 struct Loaded<
@@ -144,7 +104,6 @@ impl<
 where
     Dev: Device<Elem>,
     Out: Heads<Dev>,
-    CircSsnn<B, DEPTH, Dev, Out>: PerPosition<B, Dev>,
 {
     /// One value per position of each window from `track`, run on batches
     /// of [`GRADIENT_BATCH`] windows encoded by this network's descriptors.
@@ -180,7 +139,6 @@ impl<
 where
     Dev: Device<Elem>,
     Out: Heads<Dev>,
-    CircSsnn<B, DEPTH, Dev, Out>: PerPosition<B, Dev>,
 {
     fn score(
         &self,
@@ -200,12 +158,16 @@ where
         predict_proba_heads(&self.net, &self.dev, &desc, seqs, SCORE_BATCH)
     }
 
-    fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        self.per_position(seqs, PerPosition::gradient_x_input)
+    fn gradient_x_input(
+        &self,
+        seqs: &[&[u8]],
+        head: usize,
+    ) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
+        self.per_position(seqs, |net, batch| Ok(net.gradient_x_input_of(batch, head)?))
     }
 
     fn attention_on_positions(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        self.per_position(seqs, PerPosition::attention_on_positions)
+        self.per_position(seqs, |net, batch| Ok(net.attention_on_positions(batch)?))
     }
 
     fn view_keys(&self) -> Vec<ViewKey> {
@@ -447,7 +409,7 @@ impl Predictor {
     /// down, to first order. See [`CircSsnn::gradient_x_input`]; for exact
     /// effects of each substitution use [`crate::explain::mutagenesis`].
     pub fn gradient_x_input(&self, seqs: &[&[u8]]) -> Result<Vec<[f64; POSITIONS]>, TrainError> {
-        self.scorer.gradient_x_input(seqs)
+        self.scorer.gradient_x_input(seqs, self.head)
     }
 
     /// The first block's attention projected back to the 101 positions of
