@@ -344,3 +344,115 @@ fn profile_stage(p: BertProfile) -> String {
     let [d, l, h, f] = p.dims();
     format!("{} {d}/{l}/{h}/{f}", p.name())
 }
+
+/// What `circssnn bench --scan` measures: `scan` of a zoo on made-up
+/// circRNAs of realistic lengths ([`crate::scan::synthetic`]).
+#[derive(Debug, Clone)]
+pub struct ScanBench {
+    /// Transcripts in the generated FASTA.
+    pub records: usize,
+    /// Their mean length, nt.
+    pub mean_len: f64,
+    /// Transcripts scanned per measurement (the first ones: a scan streams,
+    /// so the rest of the file changes neither its rate nor its memory).
+    pub sample: usize,
+    /// Window stride, nt.
+    pub stride: usize,
+    /// The zoo scanned with.
+    pub zoo: std::path::PathBuf,
+    /// The RBP of the one-model row.
+    pub one: String,
+    /// Where the FASTA and the scans' outputs go (a temporary folder).
+    pub dir: std::path::PathBuf,
+}
+
+/// One measured scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRate {
+    /// Which models (`QKI`, or `all 22`).
+    pub models: String,
+    /// How many.
+    pub count: usize,
+    /// Transcripts scanned.
+    pub records: usize,
+    /// Windows scored, each by every model.
+    pub windows: usize,
+    /// Wall time of the whole `scan` call (reading, scoring, writing), s.
+    pub seconds: f64,
+    /// Windows per second, each scored by every model.
+    pub per_s: f64,
+    /// Peak resident memory of the process so far, MiB (Linux).
+    pub peak_mib: Option<f64>,
+    /// Bytes of output per window (`windows.tsv`, the bedGraphs and
+    /// `peaks.bed`; `report.html` is left out: it draws only the first
+    /// transcripts, so its size does not grow with the input).
+    pub bytes_per_window: f64,
+}
+
+/// The generated input and the scans of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// The FASTA written.
+    pub input: crate::scan::synthetic::Synthetic,
+    /// Seconds to write it.
+    pub write_seconds: f64,
+    /// Its size on disk (gzipped), bytes.
+    pub input_bytes: u64,
+    /// One model, then every model of the zoo.
+    pub rows: Vec<ScanRate>,
+}
+
+/// Write the FASTA and scan its first `sample` transcripts with one model
+/// and with the whole zoo; one row each.
+pub fn scan_throughput(
+    cfg: &ScanBench,
+    device: DeviceKind,
+) -> Result<ScanReport, crate::scan::ScanError> {
+    use crate::scan::{scan, synthetic, zoo_models, Fpr, ScanConfig, ScanError};
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| ScanError::Io { path, source }
+    };
+    let input = cfg.dir.join("synthetic-circrnas.fa.gz");
+    let t0 = Instant::now();
+    let written = synthetic::write_synthetic_circrnas(&input, cfg.records, cfg.mean_len, 1)
+        .map_err(io(&input))?;
+    let write_seconds = t0.elapsed().as_secs_f64();
+    let input_bytes = std::fs::metadata(&input).map_err(io(&input))?.len();
+    let all = zoo_models(&cfg.zoo, &[], Fpr::Five, device)?;
+    let one = zoo_models(&cfg.zoo, std::slice::from_ref(&cfg.one), Fpr::Five, device)?;
+    let scan_cfg = ScanConfig {
+        stride: cfg.stride,
+        progress: false,
+        max_records: Some(cfg.sample),
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    for (name, models) in [(cfg.one.clone(), one), (format!("all {}", all.len()), all)] {
+        let out = cfg.dir.join(format!("scan-{}", models.len()));
+        let s = scan(&input, &models, &scan_cfg, &out)?;
+        let bytes: u64 = std::fs::read_dir(&out)
+            .map_err(io(&out))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != "report.html")
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        rows.push(ScanRate {
+            models: name,
+            count: models.len(),
+            records: s.records,
+            windows: s.windows,
+            seconds: s.seconds,
+            per_s: s.windows as f64 / s.seconds.max(1e-9),
+            peak_mib: crate::train::throughput::peak_memory_mib(),
+            bytes_per_window: bytes as f64 / s.windows.max(1) as f64,
+        });
+    }
+    Ok(ScanReport {
+        input: written,
+        write_seconds,
+        input_bytes,
+        rows,
+    })
+}

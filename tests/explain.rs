@@ -272,7 +272,7 @@ fn explain_and_motifs_run_from_the_command_line() {
         "--quiet",
     ])
     .1;
-    assert!(err.contains("2 windows x 1 models"), "{err}");
+    assert!(err.contains("2 windows explained (1 models)"), "{err}");
     let imp = std::fs::read_to_string(out.join("importance.tsv")).unwrap();
     assert_eq!(imp.lines().count(), 1 + 2 * 101);
     // Two windows: an HTML and an SVG logo each, and the plotly.js the pages load.

@@ -227,6 +227,28 @@ fn odd_records_behave_as_documented() {
         &tsv[..300.min(tsv.len())]
     );
     assert_eq!(tsv.lines().filter(|l| l.starts_with("mb\t")).count(), 200);
+    // --max-records: the first transcripts only.
+    let first = dir.path().join("first");
+    ok(&[
+        "scan",
+        "--zoo",
+        s(zoo),
+        "--rbp",
+        &rbp,
+        "--max-records",
+        "1",
+        s(&fasta),
+        "--out",
+        s(&first),
+    ]);
+    let tsv = read(&first.join("windows.tsv"));
+    assert_eq!(
+        tsv.lines()
+            .skip(1)
+            .map(|l| l.split('\t').next())
+            .collect::<Vec<_>>(),
+        [Some("short")]
+    );
     // An empty record is an error naming it, and no output is left half written.
     std::fs::write(&fasta, ">a\nACGU\n>empty\n").unwrap();
     let out2 = dir.path().join("scan2");
@@ -247,6 +269,37 @@ fn odd_records_behave_as_documented() {
         .file_name()
         .to_string_lossy()
         .starts_with(".circssnn-")));
+}
+
+#[test]
+fn the_scan_benchmark_writes_made_up_circrnas_and_times_one_model_and_all() {
+    let (zoo, rbp) = shipped();
+    let n = Zoo::load(&zoo).unwrap().models.len();
+    let (table, _) = ok(&[
+        "bench",
+        "--scan",
+        "--scan-zoo",
+        s(&zoo),
+        "--scan-rbp",
+        &rbp,
+        "--scan-records",
+        "40",
+        "--scan-sample",
+        "2",
+    ]);
+    assert!(table.contains("input: 40 circRNAs"), "{table}");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("models"))
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(rows[0][0], rbp);
+    assert_eq!(rows[1][..2], ["all", n.to_string().as_str()]);
+    // Both rows scanned the same windows of the first two transcripts.
+    assert_eq!(rows[0][1], rows[1][2]);
+    assert!(rows[0][1].parse::<usize>().unwrap() > 2 * 150 / 10);
 }
 
 #[test]

@@ -9,8 +9,8 @@ use clap::Args;
 use circssnn::data::fasta::read_records;
 use circssnn::data::Registry;
 use circssnn::explain::{
-    explain_records, explained_agreement, motif_rows, write_explanations, write_motifs, zoo_motifs,
-    Importance, MotifConfig, TOP_POSITIONS,
+    explain_records, explained_agreement, motif_rows, test_positive_records, write_explanations,
+    write_motifs, zoo_motifs, Importance, MotifConfig, TOP_POSITIONS,
 };
 use circssnn::scan::{run_models, zoo_models, Fpr, ScanModel};
 use circssnn::zoo::default_zoo;
@@ -48,7 +48,12 @@ impl ModelArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// 101-nt windows, plain or gzipped FASTA (--pad / --trim for other lengths).
-    input: PathBuf,
+    #[arg(required_unless_present = "test_positives")]
+    input: Option<PathBuf>,
+    /// Instead of a FASTA: the first N positives of the test part of each
+    /// model's own set (windows it never saw; each model explains its own).
+    #[arg(long, value_name = "N", conflicts_with = "input")]
+    test_positives: Option<usize>,
     /// Output folder: importance.tsv, agreement.tsv and logos/<rbp>.<record>.<id>.html and .svg.
     #[arg(long)]
     out: PathBuf,
@@ -64,9 +69,26 @@ pub struct ExplainArgs {
 
 pub fn explain(common: &Common, a: ExplainArgs) -> Result<()> {
     let models = a.models.load(common, a.quiet)?;
-    let records = read_records(&a.input, common.policy())?;
     let t0 = std::time::Instant::now();
-    let items = explain_records(&records, &models, !a.quiet)?;
+    let items = match (&a.input, a.test_positives) {
+        (Some(input), _) => {
+            let records = read_records(input, common.policy())?;
+            explain_records(&records, &models, !a.quiet)?
+        }
+        (None, n) => {
+            let reg = Registry::scan(&common.data_dir)?;
+            let mut items = Vec::new();
+            for m in &models {
+                let records = test_positive_records(&reg, &m.predictor, n.unwrap_or(0))?;
+                items.extend(explain_records(
+                    &records,
+                    std::slice::from_ref(m),
+                    !a.quiet,
+                )?);
+            }
+            items
+        }
+    };
     let files = write_explanations(&a.out, &items, a.figures)?;
     let s = t0.elapsed().as_secs_f64();
     for m in explained_agreement(&items) {
@@ -86,9 +108,9 @@ pub fn explain(common: &Common, a: ExplainArgs) -> Result<()> {
         );
     }
     eprintln!(
-        "{} windows x {} models by mutagenesis ({} variants each) and gradient x input in {s:.1} s \
-         ({:.1} windows/s); {} files in {}",
-        records.len(),
+        "{} windows explained ({} models) by mutagenesis ({} variants each) and gradient x input \
+         in {s:.1} s ({:.1} windows/s); {} files in {}",
+        items.len(),
         models.len(),
         3 * circssnn::data::WINDOW + 1,
         items.len() as f64 / s.max(1e-9),

@@ -46,6 +46,9 @@ pub struct ScanArgs {
     /// Transcripts drawn in report.html.
     #[arg(long, default_value_t = 10)]
     report_records: usize,
+    /// Scan only the first N transcripts (to try settings on a large file).
+    #[arg(long, value_name = "N")]
+    max_records: Option<usize>,
     /// No progress line.
     #[arg(long)]
     quiet: bool,
@@ -69,6 +72,7 @@ pub fn run(common: &Common, a: ScanArgs) -> Result<()> {
         circular: !a.linear,
         report_records: a.report_records,
         progress: !a.quiet,
+        max_records: a.max_records,
     };
     let s = scan(&a.input, &models, &cfg, &a.out)?;
     eprintln!(

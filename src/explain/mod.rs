@@ -96,6 +96,25 @@ pub fn test_positives(reg: &Registry, predictor: &Predictor) -> Result<Vec<Vec<u
         .collect())
 }
 
+/// The first `n` positives of the test part of `predictor`'s own set (those
+/// of [`test_positives`], in the set's order) as records with their ids:
+/// windows to explain that the model never saw.
+pub fn test_positive_records(
+    reg: &Registry,
+    predictor: &Predictor,
+    n: usize,
+) -> Result<Vec<Record>, ExplainError> {
+    let ds = reg.get(&predictor.meta.set)?.load(Default::default())?;
+    let (ds, split) = predictor.meta.protocol().apply(&ds);
+    Ok(split
+        .test
+        .iter()
+        .filter(|&&i| ds.labels[i] == 1)
+        .take(n)
+        .map(|&i| ds.records[i].clone())
+        .collect())
+}
+
 /// The positive and negative windows of the whole set `predictor` was
 /// trained on (no split: plain counting involves no model).
 fn set_windows(reg: &Registry, predictor: &Predictor) -> Result<[Vec<Vec<u8>>; 2], ExplainError> {

@@ -25,6 +25,7 @@
 //! written.
 
 mod report;
+pub mod synthetic;
 pub mod windows;
 
 use std::collections::BTreeMap;
@@ -238,6 +239,9 @@ pub struct ScanConfig {
     pub report_records: usize,
     /// Progress bar on stderr.
     pub progress: bool,
+    /// Stop after this many transcripts (`None`: all of them), to try a
+    /// scan or time one on the start of a large file.
+    pub max_records: Option<usize>,
 }
 
 impl Default for ScanConfig {
@@ -247,6 +251,7 @@ impl Default for ScanConfig {
             circular: true,
             report_records: 10,
             progress: true,
+            max_records: None,
         }
     }
 }
@@ -451,6 +456,9 @@ pub fn scan(
             .expect("static template"),
     );
     for rec in fasta::open(input)? {
+        if cfg.max_records.is_some_and(|n| summary.records >= n) {
+            break;
+        }
         let rec = rec?;
         if rec.seq.is_empty() {
             summary.empty += 1;
