@@ -10,7 +10,7 @@ use circssnn::data::fasta::read_records;
 use circssnn::data::Registry;
 use circssnn::explain::{
     explain_records, explained_agreement, motif_rows, test_positive_records, write_explanations,
-    write_motifs, zoo_motifs, Importance, MotifConfig, TOP_POSITIONS,
+    write_motifs, zoo_motifs, Background, Importance, MotifConfig, TOP_POSITIONS,
 };
 use circssnn::scan::{run_models, zoo_models, Fpr, ScanModel};
 use circssnn::zoo::default_zoo;
@@ -143,7 +143,12 @@ pub struct MotifsArgs {
     /// Longest k-mer counted.
     #[arg(long, default_value_t = MotifConfig::default().k_max)]
     k_max: usize,
-    /// Dinucleotide shuffles of each segment in the background.
+    /// What the segments are counted against: shuffled (dinucleotide
+    /// shuffles of each segment) or window (random segments of the same
+    /// windows; finds low-complexity motifs such as U tracts).
+    #[arg(long, value_enum, default_value_t = Background::Shuffled)]
+    background: Background,
+    /// Background segments per segment.
     #[arg(long, default_value_t = MotifConfig::default().shuffles)]
     shuffles: usize,
     /// k-mers per length in the table.
@@ -168,6 +173,7 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
         segment: a.segment,
         k_min: a.k_min,
         k_max: a.k_max,
+        background: a.background,
         shuffles: a.shuffles,
         seed: a.seed,
         distinct: a.distinct,

@@ -36,9 +36,9 @@ pub use agreement::{agreement, pearson, spearman, Agreement, TOP_POSITIONS};
 pub use ism::{mutagenesis, track_logo_columns, Mutagenesis, BASES, WINDOWS_PER_CALL};
 pub use known::{known_motif, KnownMotif, KNOWN_MOTIFS};
 pub use motifs::{
-    binomial_upper_tail, counted_kmers, enriched_kmers, find_motifs, find_motifs_by_gradient,
-    important_segment, information_columns, weight_matrix, Importance, KmerEnrichment, MotifConfig,
-    Motifs,
+    binomial_upper_tail, counted_kmers, enriched_in_windows, enriched_kmers, find_motifs,
+    find_motifs_by_gradient, important_segment, information_columns, weight_matrix, Background,
+    Importance, KmerEnrichment, MotifConfig, Motifs,
 };
 pub use output::{motif_rows, write_explanations, write_motifs, Explained, MotifRow};
 

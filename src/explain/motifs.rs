@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::ism::{Mutagenesis, BASES};
@@ -30,6 +30,22 @@ pub enum Importance {
     Gradient,
 }
 
+/// What the important segments' k-mers are counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Background {
+    /// Dinucleotide shuffles of the segments themselves: a k-mer ranks for
+    /// its order, not its composition. A low-complexity motif (a U tract)
+    /// survives the shuffle, so it never ranks.
+    #[default]
+    Shuffled,
+    /// Segments of the same width at random places in the same windows:
+    /// a k-mer ranks where the model looks rather than elsewhere in the
+    /// window. Composition of the windows cancels; that of the spot does not.
+    Window,
+}
+
 /// How motifs are found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MotifConfig {
@@ -43,7 +59,10 @@ pub struct MotifConfig {
     pub k_min: usize,
     /// Longest k-mer counted.
     pub k_max: usize,
-    /// Dinucleotide-shuffled copies of each segment in the background.
+    /// What the segments are counted against.
+    pub background: Background,
+    /// Background segments per segment (shuffles of it, or random
+    /// segments of its window).
     pub shuffles: usize,
     /// Flank added on each side of the best k-mer in the weight matrix.
     pub flank: usize,
@@ -68,6 +87,7 @@ impl Default for MotifConfig {
             segment: 12,
             k_min: 4,
             k_max: 7,
+            background: Background::Shuffled,
             shuffles: 20,
             flank: 2,
             seed: 7,
@@ -153,6 +173,33 @@ pub fn enriched_kmers(segments: &[&[u8]], cfg: &MotifConfig) -> Vec<KmerEnrichme
         })
         .collect();
     let background: Vec<&[u8]> = shuffled.iter().map(Vec::as_slice).collect();
+    ranked(segments, &background, cfg.k_min..=cfg.k_max)
+}
+
+/// As [`enriched_kmers`], against `cfg.shuffles` segments of the same
+/// width drawn at random places of each segment's own window (`windows[i]`
+/// holds `segments[i]`; seeded). Where [`Background::Window`] is measured:
+/// README, "Why a window binds".
+pub fn enriched_in_windows(
+    segments: &[&[u8]],
+    windows: &[&[u8]],
+    cfg: &MotifConfig,
+) -> Vec<KmerEnrichment> {
+    assert_eq!(segments.len(), windows.len(), "one window per segment");
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let background: Vec<&[u8]> = segments
+        .iter()
+        .zip(windows)
+        .flat_map(|(s, w)| {
+            let width = s.len().min(w.len());
+            (0..cfg.shuffles)
+                .map(|_| {
+                    let at = rng.gen_range(0..=w.len() - width);
+                    &w[at..at + width]
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     ranked(segments, &background, cfg.k_min..=cfg.k_max)
 }
 
@@ -433,7 +480,13 @@ fn assemble(
         })
         .collect();
     let cut: Vec<&[u8]> = segments.iter().map(|(_, s)| s.as_slice()).collect();
-    let kmers = enriched_kmers(&cut, cfg);
+    let kmers = match cfg.background {
+        Background::Shuffled => enriched_kmers(&cut, cfg),
+        Background::Window => {
+            let w: Vec<&[u8]> = windows.iter().map(Vec::as_slice).collect();
+            enriched_in_windows(&cut, &w, cfg)
+        }
+    };
     let pwm = kmers
         .first()
         .map(|best| weight_matrix(&cut, best.kmer.as_bytes(), cfg.flank))
@@ -595,6 +648,45 @@ mod tests {
         let (once, probs) = best_windows(&refs, &mut score, 20, 20).unwrap();
         assert_eq!(once.iter().filter(|w| **w == pos[0]).count(), 1);
         assert_eq!((once.len(), probs[0]), (20, 0.99));
+    }
+
+    #[test]
+    fn a_u_tract_ranks_against_its_window_not_against_its_shuffles() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        // Windows without U tracts, each with one planted where the
+        // "important segment" is cut.
+        let mut wins = Vec::new();
+        let mut segs = Vec::new();
+        for _ in 0..80 {
+            let mut w = random_seq(&mut rng, 101);
+            let at = rng.gen_range(0..=89);
+            w[at..at + 12].copy_from_slice(b"ACUUUUUUUUGA");
+            segs.push(w[at..at + 12].to_vec());
+            wins.push(w);
+        }
+        let (s, w): (Vec<&[u8]>, Vec<&[u8]>) = (
+            segs.iter().map(Vec::as_slice).collect(),
+            wins.iter().map(Vec::as_slice).collect(),
+        );
+        let cfg = MotifConfig {
+            k_min: 5,
+            k_max: 5,
+            ..Default::default()
+        };
+        let by_window = enriched_in_windows(&s, &w, &cfg);
+        // The tract's k-mers lead (its edges first: random segments of a
+        // window overlap its tract too, and hold the edges less often).
+        assert!(
+            by_window[..3].iter().all(|e| e.kmer.contains("UUU")),
+            "{:?}",
+            &by_window[..3]
+        );
+        let uuuuu = by_window.iter().find(|e| e.kmer == "UUUUU").unwrap();
+        assert!(uuuuu.p_value < 1e-20, "{uuuuu:?}");
+        // Shuffles keep the UU dinucleotides: UUUUU stays in most shuffles.
+        let by_shuffle = enriched_kmers(&s, &cfg);
+        let uuuuu = by_shuffle.iter().find(|e| e.kmer == "UUUUU").unwrap();
+        assert!(uuuuu.p_value > 0.01, "{uuuuu:?}");
     }
 
     #[test]
