@@ -220,10 +220,11 @@ pub fn motifs(common: &Common, a: MotifsArgs) -> Result<()> {
         );
     }
     eprintln!(
-        "{} RBPs, {} windows each, importance by {:?}, in {:.1} s; {} files in {}",
+        "{} RBPs, {} windows each, importance by {:?} against a {:?} background, in {:.1} s; {} files in {}",
         found.len(),
         cfg.windows,
         cfg.importance,
+        cfg.background,
         t0.elapsed().as_secs_f64(),
         files.len(),
         a.out.display()
