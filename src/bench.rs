@@ -408,11 +408,7 @@ pub fn scan_throughput(
     cfg: &ScanBench,
     device: DeviceKind,
 ) -> Result<ScanReport, crate::scan::ScanError> {
-    use crate::scan::{scan, synthetic, zoo_models, Fpr, ScanConfig, ScanError};
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| ScanError::Io { path, source }
-    };
+    use crate::scan::{io, scan, synthetic, zoo_models, Fpr, ScanConfig};
     let input = cfg.dir.join("synthetic-circrnas.fa.gz");
     let t0 = Instant::now();
     let written = synthetic::write_synthetic_circrnas(&input, cfg.records, cfg.mean_len, 1)

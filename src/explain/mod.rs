@@ -44,7 +44,7 @@ pub use output::{motif_rows, write_explanations, write_motifs, Explained, MotifR
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::data::{Record, Registry};
+use crate::data::{Dataset, Record, Registry};
 use crate::scan::ScanModel;
 use crate::train::{Predictor, TrainError};
 
@@ -85,14 +85,10 @@ impl From<std::convert::Infallible> for ExplainError {
 /// The positive windows of the test part of the set `predictor` was trained
 /// on, split by the protocol it was trained with: windows it never saw.
 pub fn test_positives(reg: &Registry, predictor: &Predictor) -> Result<Vec<Vec<u8>>, ExplainError> {
-    let meta = &predictor.meta;
-    let ds = reg.get(&meta.set)?.load(Default::default())?;
-    let (ds, split) = meta.protocol().apply(&ds);
-    Ok(split
-        .test
-        .iter()
-        .filter(|&&i| ds.labels[i] == 1)
-        .map(|&i| ds.records[i].seq.clone())
+    let ds = own_set(reg, predictor)?;
+    Ok(test_part_positives(&ds, predictor)
+        .into_iter()
+        .map(|r| r.seq)
         .collect())
 }
 
@@ -104,27 +100,36 @@ pub fn test_positive_records(
     predictor: &Predictor,
     n: usize,
 ) -> Result<Vec<Record>, ExplainError> {
-    let ds = reg.get(&predictor.meta.set)?.load(Default::default())?;
-    let (ds, split) = predictor.meta.protocol().apply(&ds);
-    Ok(split
+    let mut records = test_part_positives(&own_set(reg, predictor)?, predictor);
+    records.truncate(n);
+    Ok(records)
+}
+
+/// The whole set `predictor` was trained on.
+fn own_set(reg: &Registry, predictor: &Predictor) -> Result<Dataset, ExplainError> {
+    Ok(reg.get(&predictor.meta.set)?.load(Default::default())?)
+}
+
+/// The positives of `ds`'s test part under the protocol `predictor` was
+/// trained with.
+fn test_part_positives(ds: &Dataset, predictor: &Predictor) -> Vec<Record> {
+    let (ds, split) = predictor.meta.protocol().apply(ds);
+    split
         .test
         .iter()
         .filter(|&&i| ds.labels[i] == 1)
-        .take(n)
         .map(|&i| ds.records[i].clone())
-        .collect())
+        .collect()
 }
 
-/// The positive and negative windows of the whole set `predictor` was
-/// trained on (no split: plain counting involves no model).
-fn set_windows(reg: &Registry, predictor: &Predictor) -> Result<[Vec<Vec<u8>>; 2], ExplainError> {
-    let ds = reg.get(&predictor.meta.set)?.load(Default::default())?;
+/// The positive and the negative windows of the whole of `ds` (no split:
+/// plain counting involves no model).
+fn by_label(ds: &Dataset) -> [Vec<&[u8]>; 2] {
     let mut out = [Vec::new(), Vec::new()];
     for (r, &l) in ds.records.iter().zip(&ds.labels) {
-        out[usize::from(l == 1)].push(r.seq.clone());
+        out[usize::from(l != 1)].push(r.seq.as_slice());
     }
-    let [neg, pos] = out;
-    Ok([pos, neg])
+    out
 }
 
 /// A progress bar over `len` windows on stderr, or a hidden one.
@@ -230,7 +235,12 @@ pub fn zoo_motifs(
     let bar = bar(models.len() * cfg.windows, "windows explained", progress);
     let mut out = Vec::new();
     for (k, m) in models.iter().enumerate() {
-        let pos = test_positives(reg, &m.predictor)?;
+        // One read of the set serves the model's test positives and the counting.
+        let ds = own_set(reg, &m.predictor)?;
+        let pos: Vec<Vec<u8>> = test_part_positives(&ds, &m.predictor)
+            .into_iter()
+            .map(|r| r.seq)
+            .collect();
         let refs: Vec<&[u8]> = pos.iter().map(Vec::as_slice).collect();
         let base = (k * cfg.windows) as u64;
         bar.set_message(m.name.clone());
@@ -247,13 +257,9 @@ pub fn zoo_motifs(
             }
         };
         let mut found = found;
-        let [pos, neg] = set_windows(reg, p)?;
-        let (p_refs, n_refs): (Vec<&[u8]>, Vec<&[u8]>) = (
-            pos.iter().map(Vec::as_slice).collect(),
-            neg.iter().map(Vec::as_slice).collect(),
-        );
-        found.counted = counted_kmers(&p_refs, &n_refs, cfg.k_min..=cfg.k_max);
-        found.counted_positives = pos.len();
+        let [positives, negatives] = by_label(&ds);
+        found.counted = counted_kmers(&positives, &negatives, cfg.k_min..=cfg.k_max);
+        found.counted_positives = positives.len();
         bar.set_position(base + cfg.windows as u64);
         out.push((m.name.clone(), found));
     }

@@ -208,7 +208,8 @@ pub fn enriched_in_windows(
 /// most significant first. The contrast to [`enriched_kmers`] of a model's
 /// important segments: here a k-mer ranks high whenever the negatives lack
 /// it, whether or not the protein reads it (with the shared negative pool of
-/// the circRNA sets, `CGACG` tops HUR's and IGF2BP1's lists).
+/// the circRNA sets, CG-holding 5-mers such as GGACG and CAUCG are 3.6-3.8x
+/// enriched in HUR's and IGF2BP1's positives).
 pub fn counted_kmers(
     positives: &[&[u8]],
     negatives: &[&[u8]],

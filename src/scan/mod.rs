@@ -85,7 +85,8 @@ pub enum ScanError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ScanError + '_ {
+/// An I/O error on `path` as a [`ScanError`] (also the scan benchmark's).
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ScanError + '_ {
     move |source| ScanError::Io {
         path: path.to_path_buf(),
         source,
