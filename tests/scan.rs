@@ -467,6 +467,74 @@ fn the_shipped_heads_share_one_network_and_score_as_their_manifest_says() {
     }
 }
 
+/// `zoo negatives`: two tiny grouped-split zoos of WTAP, one per kind of
+/// negatives, scored on the same held-out positives against held-out
+/// transcripts and shuffles; the zoos given the wrong way round are refused.
+#[test]
+fn pool_and_shuffled_zoos_are_compared_on_the_same_held_out_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoo = |neg: &str| {
+        let out = dir.path().join(neg);
+        ok(&[
+            "zoo",
+            "train",
+            "--rbp",
+            "WTAP",
+            "--split",
+            "grouped",
+            "--negatives",
+            neg,
+            "--max-per-set",
+            "400",
+            "--jobs",
+            "1",
+            "--out",
+            s(&out),
+        ]);
+        out
+    };
+    let (pool, shuffled) = (zoo("pool"), zoo("shuffled"));
+    let out = dir.path().join("cmp");
+    let md = ok(&[
+        "zoo",
+        "negatives",
+        "--pool",
+        s(&pool),
+        "--shuffled",
+        s(&shuffled),
+        "--out",
+        s(&out),
+    ])
+    .0;
+    assert!(md.contains("| WTAP |") && md.contains("mean of 1"), "{md}");
+    let csv = std::fs::read_to_string(out.join("negatives.csv")).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row.len(), 11, "{csv}");
+    assert_eq!(row[0], "WTAP");
+    let positives: usize = row[1].parse().unwrap();
+    assert!((20..=60).contains(&positives), "{csv}");
+    for auc in &row[3..] {
+        let a: f64 = auc.parse().unwrap();
+        assert!((0.0..=1.0).contains(&a), "{csv}");
+    }
+    // The same held-out windows as each zoo's own test part: the
+    // pool-trained model against held-out transcripts is its test AUC.
+    let own = Zoo::load(&pool).unwrap().get("WTAP").unwrap().test_auc;
+    let t: f64 = row[3].parse().unwrap();
+    assert!((t - own).abs() < 1e-3, "{t} vs zoo.json's {own}");
+    let err = fails(&[
+        "zoo",
+        "negatives",
+        "--pool",
+        s(&shuffled),
+        "--shuffled",
+        s(&pool),
+        "--out",
+        s(&out),
+    ]);
+    assert!(err.contains("expected a pool-trained model"), "{err}");
+}
+
 /// `zoo pack` of heads: the network is copied once, each head listed by its
 /// index, scores unchanged (F16 to F16 is exact); `--add` keeps the zoo's
 /// models and skips a set it has; adding a second copy of the network is

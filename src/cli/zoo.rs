@@ -47,6 +47,21 @@ pub enum ZooCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Pool-trained against shuffled-trained models on the same held-out
+    /// positives, each against windows of held-out negative transcripts and
+    /// against dinucleotide shuffles (both zoos: `zoo train --split grouped`,
+    /// same --max-per-set): negatives.csv and negatives.md.
+    Negatives {
+        /// Zoo trained with `--negatives pool --split grouped`.
+        #[arg(long)]
+        pool: PathBuf,
+        /// Zoo trained with `--negatives shuffled --split grouped`.
+        #[arg(long)]
+        shuffled: PathBuf,
+        /// Where the comparison goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +263,17 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
         } => {
             let rows = circssnn::zoo::compare(&multi, &per_set)?;
             print!("{}", circssnn::zoo::write_comparison(&rows, &out)?);
+            eprintln!("comparison in {}", out.display());
+            Ok(())
+        }
+        ZooCommand::Negatives {
+            pool,
+            shuffled,
+            out,
+        } => {
+            let reg = Registry::scan(&common.data_dir)?;
+            let rows = circssnn::zoo::cross_negatives(&reg, &pool, &shuffled, true)?;
+            print!("{}", circssnn::zoo::write_cross(&rows, &out)?);
             eprintln!("comparison in {}", out.display());
             Ok(())
         }

@@ -22,6 +22,7 @@
 
 mod manifest;
 mod multi;
+mod negatives;
 mod pack;
 mod recipe;
 
@@ -29,6 +30,9 @@ pub use manifest::{threshold_at, Thresholds, Zoo, ZooEntry, MANIFEST};
 pub use multi::{
     compare, comparison_plot, read_comparison, train_multi, write_comparison, CompareRow,
     MultiZooConfig, MultiZooRun,
+};
+pub use negatives::{
+    cross_means, cross_negatives, held_out, write_cross, Against, CrossRow, HeldOut,
 };
 pub use pack::{
     choose, default_zoo, pack, shipped_zoo, zoo_bytes, PackOptions, PACKED_MODEL_BYTES,
