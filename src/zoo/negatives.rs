@@ -345,14 +345,15 @@ pub fn write_cross(rows: &[CrossRow], out: &Path) -> Result<String, ZooError> {
             md_cells(&r.baseline_shuffled)
         ));
     }
+    let bold = |a: &Against| format!("**{:.3}** | **{:.3}**", a.transcripts, a.shuffles);
     let [p, s, bp, bs] = cross_means(rows);
     md.push_str(&format!(
-        "| **mean of {}** | | | **{}** | **{}** | **{}** | **{}** |\n",
+        "| **mean of {}** | | | {} | {} | {} | {} |\n",
         rows.len(),
-        md_cells(&p),
-        md_cells(&s),
-        md_cells(&bp),
-        md_cells(&bs)
+        bold(&p),
+        bold(&s),
+        bold(&bp),
+        bold(&bs)
     ));
     for (name, text) in [("negatives.csv", &csv), ("negatives.md", &md)] {
         let path = out.join(name);
