@@ -209,7 +209,12 @@ pub fn cross_negatives(
     };
     let mut rows = Vec::new();
     for pm in &pz.models {
-        let Some(sm) = sz.get(&pm.set) else { continue };
+        let Some(sm) = sz.get(&pm.set) else {
+            if progress {
+                eprintln!("{}: no model in {}, left out", pm.set, shuffled.display());
+            }
+            continue;
+        };
         let (pp, sp) = (load(pool, pm)?, load(shuffled, sm)?);
         let (a, b) = (pp.meta.protocol(), sp.meta.protocol());
         check_grouped(&a, &format!("{}'s model in {}", pm.set, pool.display()))
