@@ -170,8 +170,9 @@ pub struct ZooTrainArgs {
     /// Train nothing: write zoo.json for the models already finished.
     #[arg(long)]
     collect_only: bool,
-    /// Split of every set: random (the zoo's) or sequence (the multi-task
-    /// network's, to compare with it set by set).
+    /// Split of every set: random (the zoo's), sequence (the multi-task
+    /// network's, to compare with it set by set) or grouped (no transcript
+    /// in both test and training, for `zoo negatives`).
     #[arg(long, default_value = "random")]
     split: SplitKind,
     /// Keep about this many windows per set (default: the full sets).

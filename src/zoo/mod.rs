@@ -106,7 +106,8 @@ pub struct ZooConfig {
     /// Training seed of every model.
     pub seed: u64,
     /// Split of every set (random: the zoo's; sequence: the multi-task
-    /// network's, for a like-for-like comparison).
+    /// network's, for a like-for-like comparison; grouped: by transcript,
+    /// for [`cross_negatives`]).
     pub split: SplitKind,
     /// Keep about this many windows per set (`None`: the full sets).
     pub max_per_set: Option<usize>,
