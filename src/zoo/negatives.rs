@@ -437,6 +437,20 @@ mod tests {
     }
 
     #[test]
+    fn a_model_off_the_grouped_split_is_refused() {
+        let err = check_grouped(&Protocol::default(), "QKI's model in z").unwrap_err();
+        assert!(
+            err.contains("random split") && err.contains("--split grouped"),
+            "{err}"
+        );
+        let grouped = Protocol {
+            split: SplitKind::Grouped,
+            ..Default::default()
+        };
+        assert!(check_grouped(&grouped, "QKI's model in z").is_ok());
+    }
+
+    #[test]
     fn a_linear_set_is_refused() {
         let mut ds = toy();
         ds.kind = SetKind::Linear;
