@@ -29,6 +29,7 @@ use crate::data::split::SplitKind;
 use crate::data::{Dataset, Negatives, Protocol, Registry, SetKind};
 use crate::eval::metrics::roc_auc;
 use crate::features::learned::DescriptorModels;
+use crate::output::write_atomic;
 use crate::train::{DeviceKind, Predictor, TrainError};
 
 /// The test windows of one set that both kinds of model leave out of
@@ -177,6 +178,19 @@ pub struct CrossRow {
     pub baseline_shuffled: Against,
 }
 
+impl CrossRow {
+    /// The four scored models in column order: pool-trained,
+    /// shuffled-trained, baseline on pool, baseline on shuffled.
+    pub fn models(&self) -> [Against; 4] {
+        [
+            self.pool,
+            self.shuffled,
+            self.baseline_pool,
+            self.baseline_shuffled,
+        ]
+    }
+}
+
 /// Score the one-set models of the pool zoo in `pool` and the shuffled zoo
 /// in `shuffled` (both `zoo train --split grouped`, same seed and size) on
 /// the held-out windows of every set both have, in set order.
@@ -288,20 +302,13 @@ pub fn cross_negatives(
     Ok(rows)
 }
 
-/// The mean of each column of `rows`: (pool, shuffled, baseline on pool,
-/// baseline on shuffled).
+/// The mean of each column of `rows`, in [`CrossRow::models`] order.
 pub fn cross_means(rows: &[CrossRow]) -> [Against; 4] {
     let n = rows.len().max(1) as f64;
-    let mean = |f: &dyn Fn(&CrossRow) -> Against| Against {
-        transcripts: rows.iter().map(|r| f(r).transcripts).sum::<f64>() / n,
-        shuffles: rows.iter().map(|r| f(r).shuffles).sum::<f64>() / n,
-    };
-    [
-        mean(&|r| r.pool),
-        mean(&|r| r.shuffled),
-        mean(&|r| r.baseline_pool),
-        mean(&|r| r.baseline_shuffled),
-    ]
+    std::array::from_fn(|k| Against {
+        transcripts: rows.iter().map(|r| r.models()[k].transcripts).sum::<f64>() / n,
+        shuffles: rows.iter().map(|r| r.models()[k].shuffles).sum::<f64>() / n,
+    })
 }
 
 /// Write `negatives.csv` (one row per set) and `negatives.md` (the table
@@ -318,7 +325,14 @@ pub fn write_cross(rows: &[CrossRow], out: &Path) -> Result<String, ZooError> {
          baseline_pool_vs_shuffles,baseline_shuffled_vs_transcripts,\
          baseline_shuffled_vs_shuffles\n",
     );
-    let cells = |a: &Against| format!("{:.4},{:.4}", a.transcripts, a.shuffles);
+    // One pair of cells per model, joined with `sep`.
+    let cells = |models: [Against; 4], digits: usize, sep: &str| {
+        models
+            .iter()
+            .map(|a| format!("{:.digits$}{sep}{:.digits$}", a.transcripts, a.shuffles))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
     let mut md = String::from(
         "Whole held-out AUC: held-out positives against windows of held-out negative \
          transcripts (T) and against their dinucleotide shuffles (S).\n\n\
@@ -327,42 +341,23 @@ pub fn write_cross(rows: &[CrossRow], out: &Path) -> Result<String, ZooError> {
          baseline (shuffled) T | baseline (shuffled) S |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let md_cells = |a: &Against| format!("{:.3} | {:.3}", a.transcripts, a.shuffles);
     for r in rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            r.set,
-            r.positives,
-            r.transcript_windows,
-            cells(&r.pool),
-            cells(&r.shuffled),
-            cells(&r.baseline_pool),
-            cells(&r.baseline_shuffled)
-        ));
+        let (set, n, t) = (&r.set, r.positives, r.transcript_windows);
+        csv.push_str(&format!("{set},{n},{t},{}\n", cells(r.models(), 4, ",")));
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            r.set,
-            r.positives,
-            r.transcript_windows,
-            md_cells(&r.pool),
-            md_cells(&r.shuffled),
-            md_cells(&r.baseline_pool),
-            md_cells(&r.baseline_shuffled)
+            "| {set} | {n} | {t} | {} |\n",
+            cells(r.models(), 3, " | ")
         ));
     }
-    let bold = |a: &Against| format!("**{:.3}** | **{:.3}**", a.transcripts, a.shuffles);
-    let [p, s, bp, bs] = cross_means(rows);
-    md.push_str(&format!(
-        "| **mean of {}** | | | {} | {} | {} | {} |\n",
-        rows.len(),
-        bold(&p),
-        bold(&s),
-        bold(&bp),
-        bold(&bs)
-    ));
+    let bold = cross_means(rows)
+        .iter()
+        .map(|a| format!("**{:.3}** | **{:.3}**", a.transcripts, a.shuffles))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    md.push_str(&format!("| **mean of {}** | | | {bold} |\n", rows.len()));
     for (name, text) in [("negatives.csv", &csv), ("negatives.md", &md)] {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        write_atomic(&path, |w| w.write_all(text.as_bytes())).map_err(|e| io(&path, e))?;
     }
     Ok(md)
 }
