@@ -373,6 +373,19 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
         "--collect-only",
     ]);
     assert_eq!(Zoo::load(&zoo).unwrap(), trained);
+    // Resuming from a shipped results table (rows, no weights): the set is
+    // not retrained, and its model, which is not there, is not listed.
+    let copied = dir.path().join("copied");
+    std::fs::create_dir(&copied).unwrap();
+    std::fs::copy(zoo.join("results.csv"), copied.join("results.csv")).unwrap();
+    let err = ok(&["zoo", "train", "--rbp", "WTAP", "--out", s(&copied)]).1;
+    assert!(
+        err.contains("zoo model WTAP: results.csv has its row but")
+            && err.contains("left out of zoo.json"),
+        "{err}"
+    );
+    assert!(Zoo::load(&copied).unwrap().models.is_empty());
+    assert!(!copied.join("runs/WTAP").exists(), "WTAP was retrained");
 
     let packed_dir = dir.path().join("packed");
     let out = ok(&[

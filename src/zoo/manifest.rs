@@ -203,6 +203,20 @@ pub(super) fn build(
                 r.set == job.set && r.experiment == Some(Experiment::Zoo) && r.variant == "baseline"
             })
             .map_or(f64::NAN, |r| r.auc);
+        // A row whose run folder is gone: `results.csv` was copied from a
+        // shipped table (data/results/zoo-knfp-pool) to resume training
+        // without its weights. The row stays (the set is not retrained); the
+        // model cannot be listed, since `scan` could not load it. A folder
+        // that exists but cannot be read is still an error, below.
+        if !job.out.exists() {
+            eprintln!(
+                "zoo model {}: results.csv has its row but {} does not exist; left out of \
+                 zoo.json (to retrain it, delete its rows from results.csv and run `zoo train` again)",
+                job.set,
+                job.out.display()
+            );
+            continue;
+        }
         let models_dirs = DescriptorModels {
             vec: job.spec.models.vec.clone(),
             bert: job.spec.models.bert.clone(),
