@@ -192,21 +192,27 @@ fn reproduce_runs_every_experiment_and_resumes() {
     );
 }
 
+/// The report of a shipped results CSV, as `reproduce` writes it.
+fn report_of(results: &str) -> String {
+    let rows = circssnn::train::results::read_rows(std::path::Path::new(results)).unwrap();
+    circssnn::reproduce::report::build(&rows).markdown
+}
+
+/// The report's line naming the sets the three-view network loses.
+fn fusion_loss_line(md: &str) -> &str {
+    md.lines()
+        .find(|l| l.starts_with("CircSSNN, 3 views below the 1–3-mer LR"))
+        .unwrap_or_else(|| panic!("no loss line:\n{md}"))
+}
+
 /// The report names the sets where the network loses to the 1–3-mer
 /// baseline: on the shipped circ37 rows, counted independently with
 /// Python's csv module (fusion below the baseline on 11 of 37 sets, KNFP
 /// alone on 25).
 #[test]
 fn report_names_the_sets_where_the_network_loses() {
-    let rows = circssnn::train::results::read_rows(std::path::Path::new(
-        "data/results/circ37-small-n2000/results.csv",
-    ))
-    .unwrap();
-    let md = circssnn::reproduce::report::build(&rows).markdown;
-    let line = md
-        .lines()
-        .find(|l| l.starts_with("CircSSNN, 3 views below the 1–3-mer LR"))
-        .unwrap_or_else(|| panic!("no loss line:\n{md}"));
+    let md = report_of("data/results/circ37-small-n2000/results.csv");
+    let line = fusion_loss_line(&md);
     assert!(
         line.contains("on 11 of 37 sets: AGO2 (0.6318 vs 0.6674)"),
         "{line}"
@@ -227,21 +233,14 @@ fn report_names_the_sets_where_the_network_loses() {
 /// linear-only notes.
 #[test]
 fn lin31_report_keeps_the_benchmark_order_and_shows_small_losses() {
-    let rows = circssnn::train::results::read_rows(std::path::Path::new(
-        "data/results/lin31-small/results.csv",
-    ))
-    .unwrap();
-    let md = circssnn::reproduce::report::build(&rows).markdown;
+    let md = report_of("data/results/lin31-small/results.csv");
     let at = |set: &str| {
         md.find(&format!("| {set} |"))
             .unwrap_or_else(|| panic!("no row of {set}:\n{md}"))
     };
     assert!(at("1_PARCLIP_AGO1234_hg19") < at("2_PARCLIP_AGO2MNASE_hg19"));
     assert!(at("9_PARCLIP_ELAVL1MNASE_hg19") < at("10_PARCLIP_ELAVL1A_hg19"));
-    let line = md
-        .lines()
-        .find(|l| l.starts_with("CircSSNN, 3 views below the 1–3-mer LR"))
-        .unwrap_or_else(|| panic!("no loss line:\n{md}"));
+    let line = fusion_loss_line(&md);
     assert!(
         line.contains("1_PARCLIP_AGO1234_hg19 (0.69539 vs 0.69541)"),
         "{line}"
