@@ -14,7 +14,7 @@ use std::path::Path;
 
 use circssnn::data::{default_root, Registry};
 use circssnn::eval::binary_metrics;
-use circssnn::scan::{zoo_models, Fpr};
+use circssnn::scan::{score_transcript, zoo_models, zoo_networks, Fpr, ScanConfig};
 use circssnn::train::{DeviceKind, Predictor};
 use circssnn::zoo::{shipped_zoo, Zoo};
 use common::{fails, ok, s};
@@ -362,6 +362,60 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
         "{:?}",
         m.thresholds
     );
+    // Its blend with the 1–3-mer baseline, checked against what is
+    // measured here: the blend's baseline is the one of the zoo's baseline
+    // row (same split, same fit), and the blend's test AUC is its formula
+    // applied to the network's own test probabilities.
+    let blend = m.blend.as_ref().expect("a zoo model is blended");
+    assert!(
+        circssnn::zoo::BLEND_WEIGHTS.contains(&blend.weight),
+        "{}",
+        blend.weight
+    );
+    let reg = Registry::scan(&default_root()).unwrap();
+    let ds = reg.get("WTAP").unwrap().load(Default::default()).unwrap();
+    let net = Predictor::load(&zoo.join(&m.dir), &Default::default(), DeviceKind::Cpu).unwrap();
+    let (ds, split) = net.meta.protocol().apply(&ds);
+    let seqs: Vec<&[u8]> = split
+        .test
+        .iter()
+        .map(|&i| ds.records[i].seq.as_slice())
+        .collect();
+    let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+    let auc = |p: &[f64]| binary_metrics(p, &labels, 0.5).unwrap().auc;
+    let base = blend.baseline.predict_proba(&seqs);
+    assert!(
+        (auc(&base) - m.baseline_auc).abs() < 1e-12,
+        "baseline {} here, {} in results.csv",
+        auc(&base),
+        m.baseline_auc
+    );
+    let p = net.predict(&seqs).unwrap();
+    assert!((auc(&p) - m.test_auc).abs() < 1e-9);
+    assert!((auc(&blend.apply(&seqs, &p)) - blend.test_auc).abs() < 1e-12);
+    // The blend weight was chosen on validation: no other weight does
+    // better there.
+    let vseqs: Vec<&[u8]> = split
+        .valid
+        .iter()
+        .map(|&i| ds.records[i].seq.as_slice())
+        .collect();
+    let vlabels: Vec<u8> = split.valid.iter().map(|&i| ds.labels[i]).collect();
+    let pv = net.predict(&vseqs).unwrap();
+    for w in circssnn::zoo::BLEND_WEIGHTS {
+        let other = circssnn::zoo::Blend {
+            weight: w,
+            ..blend.clone()
+        };
+        let a = binary_metrics(&other.apply(&vseqs, &pv), &vlabels, 0.5)
+            .unwrap()
+            .auc;
+        assert!(
+            a <= blend.valid_auc + 1e-12,
+            "weight {w}: {a} > {}",
+            blend.valid_auc
+        );
+    }
     // Again: nothing left to train, the same manifest.
     ok(&[
         "zoo",
@@ -373,6 +427,37 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
         "--collect-only",
     ]);
     assert_eq!(Zoo::load(&zoo).unwrap(), trained);
+    // A manifest written before blends gets the same blend from `zoo blend`;
+    // a tampered blend is refused by model name.
+    let manifest = zoo.join("zoo.json");
+    let text = read(&manifest);
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["models"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("blend")
+        .unwrap();
+    std::fs::write(&manifest, json.to_string()).unwrap();
+    assert!(Zoo::load(&zoo).unwrap().models[0].blend.is_none());
+    let out = ok(&["zoo", "blend", "--zoo", s(&zoo)]).0;
+    assert!(
+        out.contains("blended with the baseline (1 models)"),
+        "{out}"
+    );
+    assert_eq!(Zoo::load(&zoo).unwrap(), trained);
+    let tampered = text.replacen(
+        &format!("\"weight\": {}", serde_json::json!(blend.weight)),
+        "\"weight\": 1.5",
+        1,
+    );
+    assert_ne!(tampered, text);
+    std::fs::write(&manifest, &tampered).unwrap();
+    let err = fails(&["zoo", "list", "--zoo", s(&zoo)]);
+    assert!(
+        err.contains("zoo.json") && err.contains("model WTAP: its blend: blend weight 1.5"),
+        "{err}"
+    );
+    std::fs::write(&manifest, &text).unwrap();
     // Resuming from a shipped results table (rows, no weights): the set is
     // not retrained, and its model, which is not there, is not listed.
     let copied = dir.path().join("copied");
@@ -477,6 +562,39 @@ fn the_shipped_heads_share_one_network_and_score_as_their_manifest_says() {
             m.name,
             entry.test_auc
         );
+        // Its blend with the baseline, likewise.
+        let blend = entry.blend.as_ref().expect("shipped models are blended");
+        let auc = binary_metrics(&blend.apply(&seqs, &p), &labels, 0.5)
+            .unwrap()
+            .auc;
+        assert!(
+            (auc - blend.test_auc).abs() < 1e-6,
+            "{}: blend {auc}",
+            m.name
+        );
+    }
+    // A scan scores with the blends and their thresholds; `zoo_networks`
+    // with the networks alone and theirs.
+    let nets = zoo_networks(&dir, &[a.clone(), b.clone()], Fpr::Five, DeviceKind::Cpu).unwrap();
+    let seq = b"GGACUAACUAAUUUAGCAUGCCAGGUAAGUCCUUUCAUGAACGUACGU".repeat(6);
+    let cfg = ScanConfig::default();
+    let blended = score_transcript("t", &seq, &models, &cfg).unwrap();
+    let alone = score_transcript("t", &seq, &nets, &cfg).unwrap();
+    let wins: Vec<&[u8]> = blended.windows.iter().map(|w| w.seq.as_slice()).collect();
+    for (k, entry) in [heads[0], heads[heads.len() - 1]].into_iter().enumerate() {
+        let blend = models[k].blend.as_ref().unwrap();
+        assert_eq!(models[k].threshold, blend.thresholds.fpr_05);
+        assert!(nets[k].blend.is_none());
+        assert_eq!(nets[k].threshold, entry.thresholds.fpr_05);
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)
+        };
+        let scanned = &blended.tracks[k].probs;
+        assert!(close(scanned, &blend.apply(&wins, &alone.tracks[k].probs)));
+        assert!(close(scanned, &models[k].predict(&wins).unwrap()));
+        if blend.weight < 1.0 {
+            assert_ne!(blended.tracks[k].probs, alone.tracks[k].probs);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! reaches a mean AUC of about 0.79 over the 37 circRNA sets.
 
 use linfa::prelude::*;
-use linfa_logistic::{FittedLogisticRegression, LogisticRegression};
+use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -33,11 +33,23 @@ impl Default for BaselineConfig {
     }
 }
 
-/// A fitted k-mer logistic regression.
+/// A fitted k-mer logistic regression: the standardisation and the linear
+/// model, plain numbers, so that it can be saved beside a network (a zoo
+/// model's blend, [`crate::zoo::Blend`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KmerLogistic {
-    mean: Array1<f64>,
-    scale: Array1<f64>,
-    model: FittedLogisticRegression<f64, u8>,
+    /// Mean of each count on the training windows.
+    mean: Vec<f64>,
+    /// Standard deviation of each count (1 where it is constant).
+    scale: Vec<f64>,
+    /// Weights of the standardised counts.
+    weights: Vec<f64>,
+    /// Intercept.
+    intercept: f64,
+    /// Whether `weights` and `intercept` model P(label == 1) (linfa picks
+    /// its "positive" class by frequency, not by value); if not, the
+    /// probability of a bound window is one minus the model's.
+    models_label_one: bool,
 }
 
 fn count_matrix<S: AsRef<[u8]> + Sync>(seqs: &[S]) -> Array2<f64> {
@@ -75,20 +87,59 @@ impl KmerLogistic {
             .max_iterations(cfg.max_iterations)
             .fit(&data)
             .map_err(|e| Error::Fit(format!("logistic regression: {e}")))?;
-        Ok(Self { mean, scale, model })
+        Ok(Self {
+            mean: mean.to_vec(),
+            scale: scale.to_vec(),
+            weights: model.params().to_vec(),
+            intercept: model.intercept(),
+            models_label_one: model.labels().pos.class == 1,
+        })
     }
 
-    /// Probability that each window is bound.
+    /// The linear score of each window: `w . x + b` on standardised counts,
+    /// for linfa's positive class (see `models_label_one`).
+    fn linear(&self, seqs: &[impl AsRef<[u8]> + Sync]) -> Array1<f64> {
+        let view = |v: &[f64]| ndarray::ArrayView1::from(v).to_owned();
+        let xs = (&count_matrix(seqs) - &view(&self.mean)) / &view(&self.scale);
+        xs.dot(&ndarray::ArrayView1::from(self.weights.as_slice())) + self.intercept
+    }
+
+    /// Probability that each window is bound (the same arithmetic as
+    /// linfa's `predict_probabilities`, so fits saved before this struct
+    /// held plain numbers score the same to the last bit).
     pub fn predict_proba<S: AsRef<[u8]> + Sync>(&self, seqs: &[S]) -> Vec<f64> {
-        let xs = (&count_matrix(seqs) - &self.mean) / &self.scale;
-        let p = self.model.predict_probabilities(&xs);
-        // linfa models the probability of its "positive" class, which it
-        // picks by frequency, not by value: map back to P(label == 1).
-        if self.model.labels().pos.class == 1 {
+        let p = self.linear(seqs).mapv(|z| 1.0 / (1.0 + (-z).exp()));
+        if self.models_label_one {
             p.to_vec()
         } else {
             p.iter().map(|q| 1.0 - q).collect()
         }
+    }
+
+    /// Log-odds that each window is bound: the logit of
+    /// [`KmerLogistic::predict_proba`], without its rounding at 0 and 1.
+    pub fn predict_logit<S: AsRef<[u8]> + Sync>(&self, seqs: &[S]) -> Vec<f64> {
+        let z = self.linear(seqs);
+        if self.models_label_one {
+            z.to_vec()
+        } else {
+            z.iter().map(|z| -z).collect()
+        }
+    }
+
+    /// Check a fit read from a file: 84 counts, finite numbers.
+    pub fn check(&self) -> Result<(), String> {
+        let lens = [self.mean.len(), self.scale.len(), self.weights.len()];
+        if lens != [KNFP_DIM; 3] {
+            return Err(format!(
+                "a 1–3-mer model has {KNFP_DIM} means, scales and weights, this one {lens:?}"
+            ));
+        }
+        let all = self.mean.iter().chain(&self.scale).chain(&self.weights);
+        if !all.chain([&self.intercept]).all(|v| v.is_finite()) || self.scale.contains(&0.0) {
+            return Err("a 1–3-mer model holds a non-finite number or a zero scale".into());
+        }
+        Ok(())
     }
 }
 
@@ -191,4 +242,70 @@ pub fn write_csv(
         }
         csv.flush()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows() -> (Vec<Vec<u8>>, Vec<u8>) {
+        // A-rich windows bound, G-rich not, with a little of each in both.
+        let mut seqs = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..40usize {
+            let bound = i % 2 == 0;
+            let s: Vec<u8> = (0..30)
+                .map(|j| match (j * 7 + i * 3) % 5 {
+                    0 | 1 if bound => b'A',
+                    0 | 1 => b'G',
+                    2 => b'C',
+                    3 => b'U',
+                    _ => b"AG"[(i / 2 + j) % 2],
+                })
+                .collect();
+            seqs.push(s);
+            labels.push(bound as u8);
+        }
+        (seqs, labels)
+    }
+
+    #[test]
+    fn saved_numbers_score_as_linfa_does_and_round_trip() {
+        let (seqs, labels) = windows();
+        let cfg = BaselineConfig::default();
+        let m = KmerLogistic::fit(&seqs, &labels, &cfg).unwrap();
+        m.check().unwrap();
+        // linfa's own fit and prediction, independently of the saved numbers.
+        let x = count_matrix(&seqs);
+        let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+        let scale = x
+            .std_axis(ndarray::Axis(0), 0.0)
+            .mapv(|s| if s > 0.0 { s } else { 1.0 });
+        let xs = (&x - &mean) / &scale;
+        let fit = LogisticRegression::default()
+            .alpha(cfg.alpha)
+            .max_iterations(cfg.max_iterations)
+            .fit(&linfa::Dataset::new(
+                xs.clone(),
+                Array1::from(labels.clone()),
+            ))
+            .unwrap();
+        let mut theirs = fit.predict_probabilities(&xs).to_vec();
+        if fit.labels().pos.class != 1 {
+            theirs.iter_mut().for_each(|q| *q = 1.0 - *q);
+        }
+        assert_eq!(m.predict_proba(&seqs), theirs);
+        // The log-odds are the probabilities' logits.
+        for (p, z) in m.predict_proba(&seqs).iter().zip(m.predict_logit(&seqs)) {
+            assert!((p - 1.0 / (1.0 + (-z).exp())).abs() < 1e-12);
+        }
+        let back: KmerLogistic = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        let mut bad = m.clone();
+        bad.weights.pop();
+        assert!(bad.check().unwrap_err().contains("84"), "{:?}", bad.check());
+        let mut bad = m;
+        bad.intercept = f64::NAN;
+        assert!(bad.check().is_err());
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
-use circssnn::scan::{run_models, scan, zoo_models, Fpr, ScanConfig};
+use circssnn::scan::{run_models, scan, zoo_models, zoo_networks, Fpr, ScanConfig};
 
 use super::Common;
 
@@ -40,6 +40,11 @@ pub struct ScanArgs {
     /// the model's validation negatives.
     #[arg(long, default_value = "5")]
     fpr: Fpr,
+    /// Score with each zoo network alone, not blended with its 1–3-mer
+    /// baseline (the zoo's blend weights are chosen on validation; see
+    /// `circssnn zoo list`).
+    #[arg(long, conflicts_with = "model")]
+    network_only: bool,
     /// Peak threshold of --model run folders (they carry no calibration).
     #[arg(long, default_value_t = 0.5)]
     threshold: f64,
@@ -63,7 +68,11 @@ pub fn run(common: &Common, a: ScanArgs) -> Result<()> {
         if !a.quiet {
             eprintln!("zoo: {}", zoo.display());
         }
-        zoo_models(&zoo, &a.rbps, a.fpr, common.device)?
+        if a.network_only {
+            zoo_networks(&zoo, &a.rbps, a.fpr, common.device)?
+        } else {
+            zoo_models(&zoo, &a.rbps, a.fpr, common.device)?
+        }
     } else {
         run_models(&a.model, a.threshold, common.device)?
     };

@@ -30,6 +30,15 @@ pub enum ZooCommand {
     },
     /// Copy chosen models into a zoo to ship: F16 weights, measured again.
     Pack(ZooPackArgs),
+    /// Blend every model of a zoo with the 1–3-mer baseline fitted on its
+    /// training part, the weight chosen on validation (what `scan` scores
+    /// with); for zoos written before blends (train, pack and multi blend
+    /// their models themselves).
+    Blend {
+        /// Zoo folder.
+        #[arg(long, default_value = DEFAULT_ZOO)]
+        zoo: PathBuf,
+    },
     /// One network for every set of a suite (shared encoder, one head per
     /// set), beside the baseline on the same parts (resumable); its folder is
     /// a zoo (`scan --zoo`).
@@ -218,6 +227,11 @@ pub fn run(common: &Common, cmd: ZooCommand) -> Result<()> {
             print(&Zoo::load(&zoo)?);
             Ok(())
         }
+        ZooCommand::Blend { zoo } => {
+            let reg = Registry::scan(&common.data_dir)?;
+            print(&circssnn::zoo::add_blends(&reg, &zoo, true)?);
+            Ok(())
+        }
         ZooCommand::Pack(a) => {
             let reg = Registry::scan(&common.data_dir)?;
             let existing = if a.add && a.out.join(circssnn::zoo::MANIFEST).is_file() {
@@ -362,8 +376,18 @@ fn multi(common: &Common, a: ZooMultiArgs) -> Result<()> {
 
 fn print(zoo: &Zoo) {
     println!(
-        "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "set", "model", "views", "negatives", "n_train", "testAUC", "baseline", "thr@5%", "thr@1%"
+        "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>6} {:>9}",
+        "set",
+        "model",
+        "views",
+        "negatives",
+        "n_train",
+        "testAUC",
+        "baseline",
+        "thr@5%",
+        "thr@1%",
+        "blend",
+        "blendAUC"
     );
     for m in &zoo.models {
         // Its own network, or a head of a multi-task network's folder.
@@ -372,8 +396,18 @@ fn print(zoo: &Zoo) {
             Some(h) if m.dir == std::path::Path::new(".") => format!("head {h}"),
             Some(h) => format!("head {h} of {}", m.dir.display()),
         };
+        // The blend's weight on the network and test AUC (its thresholds are
+        // the ones `scan` uses).
+        let (w, b, t) = match &m.blend {
+            Some(b) => (
+                format!("{:.1}", b.weight),
+                format!("{:.4}", b.test_auc),
+                b.thresholds,
+            ),
+            None => ("-".into(), "-".into(), m.thresholds),
+        };
         println!(
-            "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8.4} {:>9.4} {:>9.4} {:>9.4}",
+            "{:<28} {:<28} {:<15} {:<9} {:>8} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>6} {:>9}",
             m.set,
             model,
             m.views.names(),
@@ -381,8 +415,10 @@ fn print(zoo: &Zoo) {
             m.n_train,
             m.test_auc,
             m.baseline_auc,
-            m.thresholds.fpr_05,
-            m.thresholds.fpr_01
+            t.fpr_05,
+            t.fpr_01,
+            w,
+            b
         );
     }
     if !zoo.models.is_empty() {
@@ -400,6 +436,21 @@ fn print(zoo: &Zoo) {
             mean(|m| m.test_auc),
             mean(|m| m.baseline_auc)
         );
+        let blended: Vec<(f64, f64)> = zoo
+            .models
+            .iter()
+            .filter_map(|m| m.blend.as_ref().map(|b| (b.test_auc, m.baseline_auc)))
+            .collect();
+        if !blended.is_empty() {
+            let n = blended.len() as f64;
+            println!(
+                "blended with the baseline ({} models): test AUC {:.4}, baseline {:.4}; at or above the baseline on {}",
+                blended.len(),
+                blended.iter().map(|b| b.0).sum::<f64>() / n,
+                blended.iter().map(|b| b.1).sum::<f64>() / n,
+                blended.iter().filter(|b| b.0 >= b.1).count()
+            );
+        }
     }
     let f16: Vec<f64> = zoo
         .models

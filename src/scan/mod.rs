@@ -40,7 +40,7 @@ use crate::data::fasta;
 use crate::features::learned::DescriptorModels;
 use crate::output::{DirLock, TEMP_PREFIX};
 use crate::train::{DeviceKind, EncodedViews, Predictor, TrainError};
-use crate::zoo::{Zoo, ZooError};
+use crate::zoo::{Blend, Zoo, ZooError};
 
 /// What can stop a scan.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +124,9 @@ pub struct ScanModel {
     pub name: String,
     /// The network and its descriptors.
     pub predictor: Predictor,
+    /// Its blend with the 1–3-mer baseline (a zoo model's, unless scanned
+    /// with the network alone): the probability the scan reports.
+    pub blend: Option<Blend>,
     /// Peak threshold.
     pub threshold: f64,
     /// Where the threshold came from.
@@ -134,13 +137,47 @@ pub struct ScanModel {
     pub about: String,
 }
 
+impl ScanModel {
+    /// P(bound) of each 101-nt window as a scan scores it: the network's
+    /// probability, blended with the baseline if the model has a blend.
+    pub fn predict(&self, seqs: &[&[u8]]) -> Result<Vec<f64>, TrainError> {
+        let p = self.predictor.predict(seqs)?;
+        Ok(match &self.blend {
+            Some(b) => b.apply(seqs, &p),
+            None => p,
+        })
+    }
+}
+
 /// Models of `zoo_dir` for `rbps` (empty or `all`: every model), with their
-/// thresholds at `fpr`.
+/// thresholds at `fpr`; each blended with its 1–3-mer baseline where the
+/// manifest has a blend ([`crate::zoo::Blend`]), the network alone where not.
 pub fn zoo_models(
     zoo_dir: &Path,
     rbps: &[String],
     fpr: Fpr,
     device: DeviceKind,
+) -> Result<Vec<ScanModel>, ScanError> {
+    load_zoo_models(zoo_dir, rbps, fpr, device, true)
+}
+
+/// [`zoo_models`] without their blends: each network alone, with its own
+/// thresholds (`scan --network-only`).
+pub fn zoo_networks(
+    zoo_dir: &Path,
+    rbps: &[String],
+    fpr: Fpr,
+    device: DeviceKind,
+) -> Result<Vec<ScanModel>, ScanError> {
+    load_zoo_models(zoo_dir, rbps, fpr, device, false)
+}
+
+fn load_zoo_models(
+    zoo_dir: &Path,
+    rbps: &[String],
+    fpr: Fpr,
+    device: DeviceKind,
+    blend: bool,
 ) -> Result<Vec<ScanModel>, ScanError> {
     let zoo = Zoo::load(zoo_dir)?;
     let all = rbps.is_empty() || rbps.iter().any(|r| r == "all");
@@ -183,21 +220,33 @@ pub fn zoo_models(
                 loaded.insert(dir.clone(), heads);
             }
             let predictor = m.pick(&loaded[&dir], &dir).map_err(ScanError::Models)?;
+            let blend = m.blend.clone().filter(|_| blend);
+            let thresholds = blend.as_ref().map_or(m.thresholds, |b| b.thresholds);
             let (threshold, which) = match fpr {
-                Fpr::Five => (m.thresholds.fpr_05, "5%"),
-                Fpr::One => (m.thresholds.fpr_01, "1%"),
+                Fpr::Five => (thresholds.fpr_05, "5%"),
+                Fpr::One => (thresholds.fpr_01, "1%"),
             };
             let network = match m.head {
                 None => "its own network".to_string(),
                 Some(h) => format!("head {h} of the multi-task network {}", m.dir.display()),
             };
+            let scored = match &blend {
+                Some(b) => format!(
+                    "; scored blended with the baseline (weight {:.1} on the network, \
+                     whole-test AUC {:.3})",
+                    b.weight, b.test_auc
+                ),
+                None => String::new(),
+            };
             Ok(ScanModel {
                 name: m.set.clone(),
                 predictor,
+                blend,
                 threshold,
                 threshold_source: format!("{which} FPR on its validation part"),
                 about: format!(
-                    "{network}, {} training windows; whole-test AUC {:.3} (1–3-mer baseline {:.3})",
+                    "{network}, {} training windows; whole-test AUC {:.3} (1–3-mer baseline \
+                     {:.3}){scored}",
                     m.n_train, m.test_auc, m.baseline_auc
                 ),
             })
@@ -220,6 +269,7 @@ pub fn run_models(
             out.push(ScanModel {
                 name: predictor.meta.set.clone(),
                 predictor,
+                blend: None,
                 threshold,
                 threshold_source: "given (no zoo manifest)".into(),
                 about: format!("{} (no zoo manifest: not measured here)", d.display()),
@@ -542,22 +592,26 @@ pub fn score_transcript(
                     e.insert(v);
                 }
             }
-            if m.predictor.head().1 == 1 {
-                p.extend(m.predictor.predict_views(seqs.len(), &views)?);
-                continue;
-            }
-            let at = shared
-                .iter()
-                .position(|(j, _)| models[*j].predictor.shares_network_with(&m.predictor));
-            let at = match at {
-                Some(at) => at,
-                None => {
-                    let all = m.predictor.predict_views_all(seqs.len(), &views)?;
-                    shared.push((k, all));
-                    shared.len() - 1
-                }
+            let network = if m.predictor.head().1 == 1 {
+                m.predictor.predict_views(seqs.len(), &views)?
+            } else {
+                let at = shared
+                    .iter()
+                    .position(|(j, _)| models[*j].predictor.shares_network_with(&m.predictor));
+                let at = match at {
+                    Some(at) => at,
+                    None => {
+                        let all = m.predictor.predict_views_all(seqs.len(), &views)?;
+                        shared.push((k, all));
+                        shared.len() - 1
+                    }
+                };
+                m.predictor.column(&shared[at].1)
             };
-            p.extend(m.predictor.column(&shared[at].1));
+            match &m.blend {
+                Some(b) => p.extend(b.apply(&seqs, &network)),
+                None => p.extend(network),
+            }
         }
     }
     let tracks = probs

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::blend::{choose_weight, mix, Blend};
 use super::ZooError;
+use crate::baseline::{BaselineConfig, KmerLogistic};
 use crate::data::Registry;
 use crate::eval::binary_metrics;
 use crate::features::learned::{DescriptorModels, DescriptorSources};
@@ -64,6 +66,11 @@ pub struct ZooEntry {
     /// every head of the zoo shares): its index, in the network's head order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<usize>,
+    /// The model blended with the 1–3-mer baseline, its weight chosen on
+    /// validation ([`Blend`]): what `scan` scores with. Absent in manifests
+    /// written before blends (`circssnn zoo blend` adds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<Blend>,
 }
 
 impl ZooEntry {
@@ -133,6 +140,10 @@ impl Zoo {
                     "lists two models of {}; a zoo has one model per set (remove one entry)",
                     m.set
                 )));
+            }
+            if let Some(b) = &m.blend {
+                b.check()
+                    .map_err(|e| bad(format!("model {}: its blend: {e}", m.set)))?;
             }
             if !dir.join(&m.dir).join("best.json").is_file() {
                 return Err(bad(format!(
@@ -246,6 +257,7 @@ pub(super) fn build(
             thresholds: got.thresholds,
             f32_test_auc: None,
             head: None,
+            blend: Some(got.blend),
         });
     }
     Ok(Zoo {
@@ -261,12 +273,15 @@ pub(super) struct Measured {
     pub valid_auc: f64,
     pub test_auc: f64,
     pub thresholds: Thresholds,
+    /// The model blended with the baseline fitted on its training part.
+    pub blend: Blend,
 }
 
 /// `predictor` scored on the validation and test parts of the split it was
 /// trained under: both AUCs (whole parts) and the thresholds at 5% and 1%
-/// FPR on the validation negatives. The BERT view, if read, is cached where
-/// the predictor's descriptor models say.
+/// FPR on the validation negatives; and the same for its [`Blend`] with the
+/// 1–3-mer baseline fitted on its training part. The BERT view, if read, is
+/// cached where the predictor's descriptor models say.
 pub(super) fn measure(
     reg: &Registry,
     predictor: &Predictor,
@@ -277,30 +292,54 @@ pub(super) fn measure(
     let (ds, split) = protocol.apply(&ds);
     let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
     let key = format!("{}{}", ds.name, protocol.tag());
-    let score = |part: &[usize]| -> Result<(Vec<f64>, Vec<u8>), ZooError> {
-        let seqs: Vec<&[u8]> = part.iter().map(|&i| ds.records[i].seq.as_slice()).collect();
-        let labels: Vec<u8> = part.iter().map(|&i| ds.labels[i]).collect();
-        let p = predictor.predict_cached(&seqs, &key, &all, progress)?;
-        Ok((p, labels))
+    let part = |idx: &[usize]| -> (Vec<&[u8]>, Vec<u8>) {
+        idx.iter()
+            .map(|&i| (ds.records[i].seq.as_slice(), ds.labels[i]))
+            .unzip()
     };
-    let (pv, lv) = score(&split.valid)?;
-    let (pt, lt) = score(&split.test)?;
+    let (sv, lv) = part(&split.valid);
+    let (st, lt) = part(&split.test);
+    let pv = predictor.predict_cached(&sv, &key, &all, progress)?;
+    let pt = predictor.predict_cached(&st, &key, &all, progress)?;
     let auc = |p: &[f64], l: &[u8]| -> Result<f64, ZooError> {
         Ok(binary_metrics(p, l, 0.5).map_err(TrainError::from)?.auc)
     };
-    let neg: Vec<f64> = pv
-        .iter()
-        .zip(&lv)
-        .filter(|(_, &y)| y == 0)
-        .map(|(&p, _)| p)
-        .collect();
+    let thresholds = |p: &[f64]| {
+        let neg: Vec<f64> = p
+            .iter()
+            .zip(&lv)
+            .filter(|(_, &y)| y == 0)
+            .map(|(&p, _)| p)
+            .collect();
+        Thresholds {
+            fpr_05: threshold_at(&neg, 0.05),
+            fpr_01: threshold_at(&neg, 0.01),
+        }
+    };
+    // The baseline exactly as the zoo's `baseline` rows fit it (same split,
+    // same settings), so its test AUC here is theirs.
+    let (str_, ltr) = part(&split.train);
+    let baseline =
+        KmerLogistic::fit(&str_, &ltr, &BaselineConfig::default()).map_err(|source| {
+            ZooError::Baseline {
+                set: ds.name.clone(),
+                source,
+            }
+        })?;
+    let (bv, bt) = (baseline.predict_logit(&sv), baseline.predict_logit(&st));
+    let (weight, blend_valid) = choose_weight(&pv, &bv, |p| auc(p, &lv))?;
+    let blended_valid = mix(&pv, &bv, weight);
     Ok(Measured {
         n_train: split.train.len(),
         valid_auc: auc(&pv, &lv)?,
         test_auc: auc(&pt, &lt)?,
-        thresholds: Thresholds {
-            fpr_05: threshold_at(&neg, 0.05),
-            fpr_01: threshold_at(&neg, 0.01),
+        thresholds: thresholds(&pv),
+        blend: Blend {
+            weight,
+            valid_auc: blend_valid,
+            test_auc: auc(&mix(&pt, &bt, weight), &lt)?,
+            thresholds: thresholds(&blended_valid),
+            baseline,
         },
     })
 }

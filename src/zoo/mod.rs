@@ -20,12 +20,14 @@
 //! # Ok::<(), circssnn::zoo::ZooError>(())
 //! ```
 
+mod blend;
 mod manifest;
 mod multi;
 mod negatives;
 mod pack;
 mod recipe;
 
+pub use blend::{add_blends, Blend, WEIGHTS as BLEND_WEIGHTS};
 pub use manifest::{threshold_at, Thresholds, Zoo, ZooEntry, MANIFEST};
 pub use multi::{
     compare, comparison_plot, read_comparison, train_multi, write_comparison, CompareRow,
@@ -178,6 +180,14 @@ pub enum ZooError {
         path: std::path::PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The 1–3-mer baseline a model is blended with could not be fitted.
+    #[error("{set}: fitting the 1–3-mer baseline to blend with: {source}")]
+    Baseline {
+        /// The set.
+        set: String,
+        /// Why.
+        source: crate::Error,
     },
     /// No set matched.
     #[error("no sets to train: none of {0:?} is in the suite")]

@@ -253,6 +253,7 @@ fn manifest(
             thresholds: got.thresholds,
             f32_test_auc: None,
             head: Some(h),
+            blend: Some(got.blend),
         });
     }
     Ok(Zoo {

@@ -252,6 +252,7 @@ pub fn pack(
             test_auc: got.test_auc,
             thresholds: got.thresholds,
             f32_test_auc: Some(m.test_auc),
+            blend: Some(got.blend),
             ..m.clone()
         });
     }
