@@ -2,7 +2,7 @@
 //! on the validation part.
 //!
 //! Why: on the small sets the network loses to the 1–3-mer logistic
-//! regression (full-data KNFP zoo, 25 sets: below the baseline on 8, e.g.
+//! regression (full-data KNFP zoo, 26 sets: below the baseline on 8, e.g.
 //! WTAP 0.597 against 0.809 with 642 training windows), and neither a
 //! schedule counted in steps nor early stopping fixed it (`recipe.rs`). A
 //! user scanning their circRNA wants the better of the two on every RBP,
@@ -131,7 +131,9 @@ pub fn add_blends(reg: &Registry, dir: &Path, progress: bool) -> Result<Zoo, Zoo
                 message,
             })?;
         let got = measure(reg, &predictor, false)?;
-        if (got.test_auc - m.test_auc).abs() > 1e-9 {
+        // Not to the bit: a manifest of `zoo train` records the AUC of the
+        // training run's own evaluation, whose batches differ from these.
+        if (got.test_auc - m.test_auc).abs() > 1e-4 {
             return Err(ZooError::Manifest {
                 path: path.clone(),
                 message: format!(
