@@ -376,12 +376,7 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
     let ds = reg.get("WTAP").unwrap().load(Default::default()).unwrap();
     let net = Predictor::load(&zoo.join(&m.dir), &Default::default(), DeviceKind::Cpu).unwrap();
     let (ds, split) = net.meta.protocol().apply(&ds);
-    let seqs: Vec<&[u8]> = split
-        .test
-        .iter()
-        .map(|&i| ds.records[i].seq.as_slice())
-        .collect();
-    let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+    let (seqs, labels) = ds.part(&split.test);
     let auc = |p: &[f64]| binary_metrics(p, &labels, 0.5).unwrap().auc;
     let base = blend.baseline.predict_proba(&seqs);
     assert!(
@@ -395,12 +390,7 @@ fn a_zoo_trains_lists_and_packs_to_f16() {
     assert!((auc(&blend.apply(&seqs, &p)) - blend.test_auc).abs() < 1e-12);
     // The blend weight was chosen on validation: no other weight does
     // better there.
-    let vseqs: Vec<&[u8]> = split
-        .valid
-        .iter()
-        .map(|&i| ds.records[i].seq.as_slice())
-        .collect();
-    let vlabels: Vec<u8> = split.valid.iter().map(|&i| ds.labels[i]).collect();
+    let (vseqs, vlabels) = ds.part(&split.valid);
     let pv = net.predict(&vseqs).unwrap();
     for w in circssnn::zoo::BLEND_WEIGHTS {
         let other = circssnn::zoo::Blend {
@@ -548,12 +538,7 @@ fn the_shipped_heads_share_one_network_and_score_as_their_manifest_says() {
         let ds = reg.get(&m.name).unwrap().load(Default::default()).unwrap();
         let (ds, split) = m.predictor.meta.protocol().apply(&ds);
         assert_eq!(split.train.len(), entry.n_train, "{}", m.name);
-        let seqs: Vec<&[u8]> = split
-            .test
-            .iter()
-            .map(|&i| ds.records[i].seq.as_slice())
-            .collect();
-        let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+        let (seqs, labels) = ds.part(&split.test);
         let p = m.predictor.predict(&seqs).unwrap();
         let auc = binary_metrics(&p, &labels, 0.5).unwrap().auc;
         assert!(

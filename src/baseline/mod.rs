@@ -162,15 +162,10 @@ pub fn run_baseline(
     split: &Split,
     cfg: &BaselineConfig,
 ) -> Result<BaselineReport, Error> {
-    let pick = |idx: &[usize]| -> (Vec<&[u8]>, Vec<u8>) {
-        idx.iter()
-            .map(|&i| (ds.records[i].seq.as_slice(), ds.labels[i]))
-            .unzip()
-    };
-    let (xtr, ytr) = pick(&split.train);
+    let (xtr, ytr) = ds.part(&split.train);
     let model = KmerLogistic::fit(&xtr, &ytr, cfg)?;
     let score = |idx: &[usize]| -> Result<BinaryMetrics, Error> {
-        let (x, y) = pick(idx);
+        let (x, y) = ds.part(idx);
         Ok(binary_metrics(&model.predict_proba(&x), &y, 0.5)?)
     };
     Ok(BaselineReport {

@@ -120,6 +120,13 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The windows and labels of the records at `idx` (a split part).
+    pub fn part(&self, idx: &[usize]) -> (Vec<&[u8]>, Vec<u8>) {
+        idx.iter()
+            .map(|&i| (self.records[i].seq.as_slice(), self.labels[i]))
+            .unzip()
+    }
+
     /// Number of positives and negatives.
     pub fn class_counts(&self) -> (usize, usize) {
         let pos = self.labels.iter().filter(|&&y| y == 1).count();

@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{make_batch, predict_proba, targets, Descriptors};
-use super::fit::{adam, pick, train_step};
+use super::fit::{adam, train_step};
 use super::{TrainConfig, TrainError};
 use crate::data::Dataset;
 use crate::eval::roc_auc;
@@ -155,7 +155,7 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
             cfg.batch_size
         )));
     }
-    let (probe_seqs, probe_labels) = pick(data, batches[0]);
+    let (probe_seqs, probe_labels) = data.part(batches[0]);
     let grad_init = block_gradient_norms(net, dev, desc, &probe_seqs, &probe_labels)?;
     let mut opt = adam(
         net,
@@ -167,7 +167,7 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
     let unused_expected = net.unused_view_tensors();
     let mut losses = Vec::with_capacity(cfg.steps);
     for step in 0..cfg.steps {
-        let (seqs, labels) = pick(data, batches[step % batches.len()]);
+        let (seqs, labels) = data.part(batches[step % batches.len()]);
         let value = f64::from(train_step(
             net,
             &mut opt,
@@ -189,7 +189,7 @@ pub fn constant_lr_run<const BERT: usize, const DEPTH: usize, D: Device<Elem>>(
         losses.push(value);
     }
     let grad_trained = block_gradient_norms(net, dev, desc, &probe_seqs, &probe_labels)?;
-    let (valid_seqs, valid_labels) = pick(data, valid);
+    let (valid_seqs, valid_labels) = data.part(valid);
     let scores = predict_proba(net, dev, desc, &valid_seqs, 256)?;
     let valid_auc = Some(roc_auc(&scores, &valid_labels)?);
     Ok(ShortRun {

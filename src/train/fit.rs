@@ -159,12 +159,6 @@ pub(super) fn train_step<const BERT: usize, const DEPTH: usize, D: Device<Elem>>
     }
 }
 
-pub(super) fn pick<'a>(data: &'a Dataset, idx: &[usize]) -> (Vec<&'a [u8]>, Vec<u8>) {
-    idx.iter()
-        .map(|&i| (data.records[i].seq.as_slice(), data.labels[i]))
-        .unzip()
-}
-
 pub(super) fn check_part(name: &str, labels: &[u8]) -> Result<(), TrainError> {
     let pos = labels.iter().filter(|&&y| y == 1).count();
     if pos == 0 || pos == labels.len() {
@@ -364,8 +358,8 @@ impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
         split: &'a Split,
         cfg: &'a TrainConfig,
     ) -> Result<Self, TrainError> {
-        let valid = pick(data, &split.valid);
-        let test = pick(data, &split.test);
+        let valid = data.part(&split.valid);
+        let test = data.part(&split.test);
         check_part("validation", &valid.1)?;
         check_part("test", &test.1)?;
         if split.train.len() < cfg.batch_size.max(2) {
@@ -415,7 +409,7 @@ impl<'a, const BERT: usize, D: Device<Elem>> Parts<'a, BERT, D> {
         // of one would break BatchNorm's statistics.
         for (step, idx) in order.chunks_exact(cfg.batch_size).enumerate() {
             opt.cfg.lr = cfg.lr_at_step(epoch, first_step + step + 1);
-            let (seqs, labels) = pick(self.data, idx);
+            let (seqs, labels) = self.data.part(idx);
             let value = train_step(net, opt, dev, self.desc, &seqs, &labels, unused_expected)?;
             if !value.is_finite() {
                 return Err(TrainError::NonFiniteLoss {

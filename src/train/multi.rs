@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::{make_batch, predict_proba_heads, Descriptors};
 use super::checkpoint::{load_checkpoint_as, CheckpointMeta};
 use super::config::TrainConfig;
-use super::fit::{adam, check_part, pick, read_state, save_checkpoints, save_epoch, RunDir};
+use super::fit::{adam, check_part, read_state, save_checkpoints, save_epoch, RunDir};
 use super::refit::{refit_heads, HeadRefit, Part};
 use super::TrainError;
 use crate::data::{Dataset, Split};
@@ -219,7 +219,7 @@ impl<'a> Parts<'a> {
                 .filter(|&i| !test_seqs.contains(records[i].seq.as_slice()))
                 .collect();
             left_out += t.split.train.len() - train.len() + t.split.valid.len() - valid.len();
-            let (v, te) = (pick(t.data, &valid), pick(t.data, &t.split.test));
+            let (v, te) = (t.data.part(&valid), t.data.part(&t.split.test));
             for (name, labels) in [("validation", &v.1), ("test", &te.1)] {
                 check_part(name, labels).map_err(|e| match e {
                     TrainError::Split(m) => TrainError::Split(format!("{}: {m}", t.data.name)),
@@ -556,7 +556,7 @@ pub fn fit_multi<const BERT: usize, const DEPTH: usize, const RBPS: usize, D: De
             let train: Vec<Part> = tasks
                 .iter()
                 .zip(&parts.train)
-                .map(|(t, idx)| pick(t.data, idx))
+                .map(|(t, idx)| t.data.part(idx))
                 .collect();
             let lines = TrainProgress::new(
                 cfg.train.progress,

@@ -463,12 +463,7 @@ pub fn evaluate(
     let ds = reg.get(set.unwrap_or(&meta.set))?.load(policy)?;
     let protocol = meta.protocol();
     let (ds, split) = protocol.apply(&ds);
-    let seqs: Vec<&[u8]> = split
-        .test
-        .iter()
-        .map(|&i| ds.records[i].seq.as_slice())
-        .collect();
-    let labels: Vec<u8> = split.test.iter().map(|&i| ds.labels[i]).collect();
+    let (seqs, labels) = ds.part(&split.test);
     let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
     let key = format!("{}{}", ds.name, protocol.tag());
     let probs = predictor.predict_cached(&seqs, &key, &all, true)?;

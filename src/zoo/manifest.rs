@@ -292,13 +292,8 @@ pub(super) fn measure(
     let (ds, split) = protocol.apply(&ds);
     let all: Vec<&[u8]> = ds.records.iter().map(|r| r.seq.as_slice()).collect();
     let key = format!("{}{}", ds.name, protocol.tag());
-    let part = |idx: &[usize]| -> (Vec<&[u8]>, Vec<u8>) {
-        idx.iter()
-            .map(|&i| (ds.records[i].seq.as_slice(), ds.labels[i]))
-            .unzip()
-    };
-    let (sv, lv) = part(&split.valid);
-    let (st, lt) = part(&split.test);
+    let (sv, lv) = ds.part(&split.valid);
+    let (st, lt) = ds.part(&split.test);
     let pv = predictor.predict_cached(&sv, &key, &all, progress)?;
     let pt = predictor.predict_cached(&st, &key, &all, progress)?;
     let auc = |p: &[f64], l: &[u8]| -> Result<f64, ZooError> {
@@ -318,7 +313,7 @@ pub(super) fn measure(
     };
     // The baseline exactly as the zoo's `baseline` rows fit it (same split,
     // same settings), so its test AUC here is theirs.
-    let (str_, ltr) = part(&split.train);
+    let (str_, ltr) = ds.part(&split.train);
     let baseline =
         KmerLogistic::fit(&str_, &ltr, &BaselineConfig::default()).map_err(|source| {
             ZooError::Baseline {
